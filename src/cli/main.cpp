@@ -1,0 +1,47 @@
+// The `entcam` binary: subcommands over the entcam library (SPEC §1).
+#include <cstdio>
+#include <exception>
+#include <vector>
+
+#include "cli/commands.h"
+#include "core/error.h"
+#include "core/progress.h"
+
+int main(int argc, char** argv) {
+  using namespace entcam;
+  CLI::App app{"entcam: class activation maps (Grad-CAM, HiResCAM, entropy CAMs, ...) and their evaluation"};
+  app.set_version_flag("--version", std::string("entcam ") + ENTCAM_VERSION);
+  app.require_subcommand(1);
+  bool quiet = false;
+  app.add_flag("-q,--quiet", quiet, "No progress bars");
+  std::vector<cli::Command> commands = {cli::add_run(app),     cli::add_explain(app),  cli::add_predict(app),
+                                        cli::add_score(app),   cli::add_compare(app),  cli::add_download(app),
+                                        cli::add_merge(app)};
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kExitBadInput;
+  }
+  Progress::set_enabled(!quiet);
+  try {
+    for (auto& c : commands)
+      if (c.app->parsed()) return c.run();
+  } catch (const InputError& e) {
+    std::fprintf(stderr, "entcam: error: %s\n", e.what());
+    return kExitBadInput;
+  } catch (const CheckFailed& e) {
+    std::fprintf(stderr, "entcam: check failed: %s\n", e.what());
+    return kExitCheckFailed;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "entcam: error: %s\n", e.what());
+    return kExitBadInput;
+  }
+  return kExitBadInput;
+}

@@ -1,0 +1,22 @@
+#pragma once
+// Atomic file writes (temp file + rename) and whole-file reads.
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace entcam {
+
+// Reads the whole file; throws InputError naming the file when it cannot be read.
+std::string read_file(const std::filesystem::path& path);
+
+// Writes `bytes` to `path` atomically: a temp file beside it, fsync, rename.
+// Parent folders are created. Readers never see a half-written file.
+void write_file_atomic(const std::filesystem::path& path, std::string_view bytes);
+
+// Lowercase hex SHA-256 of a byte string and of a file (streamed).
+std::string sha256_hex(std::string_view bytes);
+std::string sha256_file(const std::filesystem::path& path);
+
+}  // namespace entcam
