@@ -55,6 +55,8 @@ class Counting : public Classifier {
   std::unique_ptr<Classifier> inner_;
 };
 
+const CamOptions kDefaults;
+
 std::unique_ptr<Classifier> mini() { return load_classifier(fixture("xception_mini.safetensors")); }
 
 }  // namespace
@@ -144,7 +146,7 @@ TEST(CamEngine, OneForwardOneBackwardForAllGradientMethods) {
   for (const auto& m : cam_methods())
     if (m.one_pass) one_pass.push_back(&m);
   EXPECT_EQ(one_pass.size(), 10u);
-  auto maps = run_methods(cap, one_pass, CamOptions{}, &model);
+  auto maps = run_methods(cap, one_pass, kDefaults, &model);
   EXPECT_EQ(maps.size(), 10u);
   EXPECT_EQ(model.features_calls + model.head_calls + model.forwards, 2);  // the methods made no pass of their own
   // Ablation-CAM runs only the part after the target layer: 1 + ceil(K / batch) head passes per image.
@@ -163,7 +165,7 @@ TEST(CamEngine, MatchesPytorchGradCamOnTheSameModel) {
     auto cap = capture_layer(*model, x, layer);
     auto maps = run_methods(cap, parse_method_list("grad_cam,hires_cam,xgrad_cam,respond_cam,grad_cam_pp,layer_cam,"
                                                    "eigen_cam,eigen_grad_cam,grad_entropy_cam,feature_entropy_cam"),
-                            CamOptions{}, model.get());
+                            kDefaults, model.get());
     for (const auto& [id, mm] : maps) {
       auto want = test::load_npy_tensor(fixture("mini_" + layer + "_" + id + ".npy"));
       EXPECT_LE(normalized_max_diff(mm.maps, want), 1e-4) << layer << " " << id;
@@ -192,12 +194,12 @@ TEST(CamEngine, GlobalAveragePoolHeadMakesGradientsSpatiallyConstantAtAct4) {
   auto x = test::load_npy_tensor(fixture("mini_input.npy"));
   auto methods = parse_method_list("grad_cam,hires_cam,grad_entropy_cam");
   auto cap_act4 = capture_layer(*model, x, "act4");
-  auto at_act4 = run_methods(cap_act4, methods, CamOptions{}, model.get());
+  auto at_act4 = run_methods(cap_act4, methods, kDefaults, model.get());
   EXPECT_LE(normalized_max_diff(at_act4["grad_cam"].maps, at_act4["hires_cam"].maps), 1e-5);
   EXPECT_EQ(channel_entropy(cap_act4.G, EntropyOptions{}).abs().max().item<float>(), 0.f);
   EXPECT_EQ(at_act4["grad_entropy_cam"].degenerate, (std::vector<bool>{true, true}));
   auto cap_conv4 = capture_layer(*model, x, "conv4");
-  auto at_conv4 = run_methods(cap_conv4, methods, CamOptions{}, model.get());
+  auto at_conv4 = run_methods(cap_conv4, methods, kDefaults, model.get());
   EXPECT_GT(normalized_max_diff(at_conv4["grad_cam"].maps, at_conv4["hires_cam"].maps), 1e-2);
   EXPECT_GT(channel_entropy(cap_conv4.G, EntropyOptions{}).mean().item<float>(), 0.05f);
 }
