@@ -1,6 +1,8 @@
 // The `entcam` binary: subcommands over the entcam library (SPEC §1).
 #include <cstdio>
 #include <exception>
+#include <thread>
+#include <torch/torch.h>
 #include <vector>
 
 #include "cli/commands.h"
@@ -13,7 +15,12 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("entcam ") + ENTCAM_VERSION);
   app.require_subcommand(1);
   bool quiet = false;
+  int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   app.add_flag("-q,--quiet", quiet, "No progress bars");
+  // LibTorch defaults to one thread per physical core; on small VMs with hyper-threads
+  // that leaves half the CPUs idle, so entcam uses every hardware thread unless told otherwise.
+  app.add_option("--threads", threads, "CPU threads for tensor work (default: all hardware threads)")
+      ->capture_default_str()->check(CLI::Range(1, 1024));
   std::vector<cli::Command> commands = {cli::add_run(app),     cli::add_explain(app),  cli::add_predict(app),
                                         cli::add_score(app),   cli::add_compare(app),  cli::add_download(app),
                                         cli::add_merge(app)};
@@ -30,6 +37,7 @@ int main(int argc, char** argv) {
     return kExitBadInput;
   }
   Progress::set_enabled(!quiet);
+  torch::set_num_threads(threads);
   try {
     for (auto& c : commands)
       if (c.app->parsed()) return c.run();
