@@ -128,7 +128,7 @@ TrainData in_memory_data(torch::Tensor train_images, torch::Tensor train_labels,
   d.num_classes = num_classes;
   d.train_size = train_images.size(0);
   d.test_size = test_images.size(0);
-  d.train_epoch = [=](uint64_t seed, int64_t epoch, int64_t batch_size, const BatchSink& sink) {
+  d.train_epoch = [=](uint64_t seed, int64_t epoch, int64_t batch_size, const TrainBatchSink& sink) {
     const int64_t n = train_images.size(0);
     std::vector<int64_t> order(static_cast<size_t>(n));
     std::iota(order.begin(), order.end(), 0);
@@ -141,7 +141,7 @@ TrainData in_memory_data(torch::Tensor train_images, torch::Tensor train_labels,
     for (int64_t b = 0; b < n; b += batch_size) {
       const int64_t e = std::min(n, b + batch_size);
       auto idx = torch::from_blob(order.data() + b, {e - b}, torch::kInt64).clone();
-      Batch batch{train_images.index_select(0, idx), train_labels.index_select(0, idx)};
+      TrainBatch batch{train_images.index_select(0, idx), train_labels.index_select(0, idx)};
       if (hflip) {
         std::vector<int64_t> flip;
         for (int64_t i = 0; i < e - b; ++i)
@@ -154,11 +154,11 @@ TrainData in_memory_data(torch::Tensor train_images, torch::Tensor train_labels,
       sink(batch);
     }
   };
-  d.test_set = [=](int64_t batch_size, const BatchSink& sink) {
+  d.test_set = [=](int64_t batch_size, const TrainBatchSink& sink) {
     const int64_t n = test_images.size(0);
     for (int64_t b = 0; b < n; b += batch_size) {
       const int64_t e = std::min(n, b + batch_size);
-      sink(Batch{test_images.slice(0, b, e), test_labels.slice(0, b, e)});
+      sink(TrainBatch{test_images.slice(0, b, e), test_labels.slice(0, b, e)});
     }
   };
   return d;
@@ -210,7 +210,7 @@ EvalResult evaluate(Xception& model, const TrainData& data, int64_t batch_size, 
   torch::NoGradGuard no_grad;
   model->eval();
   double loss_sum = 0;
-  data.test_set(batch_size, [&](const Batch& b) {
+  data.test_set(batch_size, [&](const TrainBatch& b) {
     auto x = b.images.to(device, torch::kFloat32);
     auto y = b.labels.to(device, torch::kInt64);
     auto logits = model->forward(x).to(torch::kFloat32);
@@ -344,7 +344,7 @@ TrainResult train(const TrainConfig& config_in, const TrainData& data) {
     if (cfg.progress) bar.emplace("epoch " + std::to_string(epoch) + "/" + std::to_string(cfg.epochs), steps_per_epoch, "step");
     double loss_sum = 0, lr = 0;
     int64_t correct = 0, seen = 0;
-    data.train_epoch(cfg.seed, epoch, cfg.batch_size, [&](const Batch& b) {
+    data.train_epoch(cfg.seed, epoch, cfg.batch_size, [&](const TrainBatch& b) {
       lr = learning_rate(cfg, st.global_step, steps_per_epoch);
       for (auto& g : optimizer->param_groups()) g.options().set_lr(lr);
       auto x = b.images.to(device, torch::kFloat32, /*non_blocking=*/true);
@@ -363,13 +363,14 @@ TrainResult train(const TrainConfig& config_in, const TrainData& data) {
         // Dynamic loss scaling: scale up so small fp16 gradients survive, unscale before the
         // step, skip the step and halve the scale on overflow, double it after 2000 good steps.
         (loss * st.loss_scale).backward();
-        bool finite = true;
+        std::vector<torch::Tensor> grads;
         for (auto& p : model->parameters())
-          if (p.grad().defined()) {
-            p.mutable_grad().div_(st.loss_scale);
-            finite = finite && torch::isfinite(p.grad()).all().item<bool>();
-          }
-        if (finite) {
+          if (p.grad().defined()) grads.push_back(p.mutable_grad());
+        // One fused unscale + overflow check (CUDA kernel) and a single host sync per step.
+        auto found_inf = torch::zeros({1}, torch::TensorOptions().device(device).dtype(torch::kFloat32));
+        auto inv_scale = torch::full({1}, 1.0 / st.loss_scale, torch::TensorOptions().device(device).dtype(torch::kFloat32));
+        at::_amp_foreach_non_finite_check_and_unscale_(grads, found_inf, inv_scale);
+        if (found_inf.item<float>() == 0.0f) {
           optimizer->step();
           if (++st.good_steps >= 2000) st.loss_scale *= 2, st.good_steps = 0;
         } else {

@@ -15,11 +15,11 @@
 namespace entcam {
 
 // One batch: images [B,3,H,W] float32, already normalised as the model expects; labels [B] int64.
-struct Batch {
+struct TrainBatch {
   torch::Tensor images;
   torch::Tensor labels;
 };
-using BatchSink = std::function<void(const Batch&)>;
+using TrainBatchSink = std::function<void(const TrainBatch&)>;
 
 // What the trainer needs from a data set. The real loader (src/data) plugs in here.
 // Contract: `train_epoch(seed, epoch, batch_size, sink)` hands every training batch of that
@@ -31,8 +31,8 @@ struct TrainData {
   std::vector<std::string> class_names;  // optional; size num_classes when given
   int64_t train_size = 0;
   int64_t test_size = 0;
-  std::function<void(uint64_t seed, int64_t epoch, int64_t batch_size, const BatchSink&)> train_epoch;
-  std::function<void(int64_t batch_size, const BatchSink&)> test_set;
+  std::function<void(uint64_t seed, int64_t epoch, int64_t batch_size, const TrainBatchSink&)> train_epoch;
+  std::function<void(int64_t batch_size, const TrainBatchSink&)> test_set;
 };
 
 // In-memory data: shuffles by (seed, epoch) with its own generator and, when `hflip`,

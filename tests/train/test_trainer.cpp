@@ -101,7 +101,7 @@ double train_mode_loss(Xception& m, const TrainData& d) {
   m->train();
   double sum = 0;
   int64_t n = 0;
-  d.train_epoch(0, 0, 16, [&](const Batch& b) {
+  d.train_epoch(0, 0, 16, [&](const TrainBatch& b) {
     sum += torch::nn::functional::cross_entropy(m->forward(b.images), b.labels).item<double>() * b.labels.size(0);
     n += b.labels.size(0);
   });
