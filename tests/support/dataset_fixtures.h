@@ -18,6 +18,14 @@
 #include <vector>
 
 #include "core/fs.h"
+#include "data/dataset.h"
+
+namespace entcam {
+// readable boxes in gtest failure messages
+inline void PrintTo(const Box& b, std::ostream* os) {
+  *os << "[" << b.xmin << ", " << b.ymin << ", " << b.xmax << ", " << b.ymax << (b.difficult ? ", difficult]" : "]");
+}
+}  // namespace entcam
 
 namespace entcam::test {
 
