@@ -229,35 +229,53 @@ std::string fetch_file(const ManifestFile& file, const fs::path& dir, const Down
   if (use_cred) cred = kaggle_credentials(o.dataset);
 
   std::fprintf(stderr, "entcam: downloading %s from %s\n", file.name.c_str(), url.c_str());
-  Attempt a;
-  for (int k = 0; k <= o.retries; ++k) {
-    if (k > 0) {
-      const int wait = o.backoff_ms * (1 << std::min(k - 1, 10));
-      std::fprintf(stderr, "entcam: %s: %s; retry %d/%d in %.1f s%s\n", file.name.c_str(), a.reason.c_str(), k,
-                   o.retries, wait / 1000.0, fs::exists(part, ec) ? " (resuming)" : "");
-      std::this_thread::sleep_for(std::chrono::milliseconds(wait));
+  // One transfer (with retries and resumes) into the .part file; true when it is complete.
+  bool resumed = false;
+  const auto transfer = [&] {
+    Attempt a;
+    for (int k = 0; k <= o.retries; ++k) {
+      if (k > 0) {
+        const int wait = o.backoff_ms * (1 << std::min(k - 1, 10));
+        std::fprintf(stderr, "entcam: %s: %s; retry %d/%d in %.1f s%s\n", file.name.c_str(), a.reason.c_str(), k,
+                     o.retries, wait / 1000.0, fs::exists(part, ec) ? " (resuming)" : "");
+        std::this_thread::sleep_for(std::chrono::milliseconds(wait));
+      }
+      resumed = resumed || (fs::exists(part, ec) && fs::file_size(part, ec) > 0);
+      a = attempt(url, part, o, use_cred ? &cred : nullptr, file.name);
+      if (a.ok || !a.retry) break;
+      if (a.restart) fs::remove(part, ec);
     }
-    a = attempt(url, part, o, use_cred ? &cred : nullptr, file.name);
-    if (a.ok || !a.retry) break;
-    if (a.restart) fs::remove(part, ec);
-  }
-  if (!a.ok) {
-    // keep a partial body for a later resume, but never an HTTP error
-    if (!a.retry) fs::remove(part, ec);
-    throw file_error(file.name, "download from " + url + " failed: " + a.reason + "; nothing was cached");
-  }
-
-  const int64_t size = int64_t(fs::file_size(part));
-  if (file.size && size != *file.size) {
+    if (!a.ok) {
+      // keep a partial body for a later resume, but never after an HTTP error
+      if (!a.retry) fs::remove(part, ec);
+      throw file_error(file.name, "download from " + url + " failed: " + a.reason + "; nothing was cached");
+    }
+  };
+  // The checks; an empty string when they pass, else the reason (the .part is then removed).
+  std::string got;
+  const auto verify = [&]() -> std::string {
+    const int64_t size = int64_t(fs::file_size(part));
+    if (file.size && size != *file.size)
+      return "downloaded " + std::to_string(size) + " bytes from " + url + ", expected " + std::to_string(*file.size);
+    got = sha256_file(part);
+    if (!expected.empty() && got != expected)
+      return "sha256 mismatch: expected " + expected + ", got " + got + " (from " + url + ")";
+    return "";
+  };
+  transfer();
+  std::string problem = verify();
+  if (!problem.empty() && resumed) {
+    // a resumed file can splice two versions of a changed remote file: once more from byte 0
+    std::fprintf(stderr, "entcam: %s: %s; the transfer was resumed, downloading it again from the start\n",
+                 file.name.c_str(), problem.c_str());
     fs::remove(part, ec);
-    throw file_error(file.name, "downloaded " + std::to_string(size) + " bytes from " + url + ", expected " +
-                                    std::to_string(*file.size) + "; nothing was cached");
+    resumed = false;
+    transfer();
+    problem = verify();
   }
-  const std::string got = sha256_file(part);
-  if (!expected.empty() && got != expected) {
+  if (!problem.empty()) {
     fs::remove(part, ec);
-    throw file_error(file.name, "sha256 mismatch: expected " + expected + ", got " + got + " (from " + url +
-                                    "); nothing was cached");
+    throw file_error(file.name, problem + "; nothing was cached");
   }
   if (expected.empty()) {
     write_file_atomic(recorded_path, got + "  " + file.name + "\n");

@@ -111,18 +111,6 @@ torch::Tensor to_tensor(const cv::Mat& rgb, const TransformOptions& o) {
   return t;
 }
 
-cv::Mat read_rgb(const fs::path& path) {
-  cv::Mat bgr;
-  try {
-    bgr = cv::imread(path.string(), cv::IMREAD_COLOR | cv::IMREAD_IGNORE_ORIENTATION);
-  } catch (const cv::Exception&) {
-  }
-  if (bgr.empty()) return {};
-  cv::Mat rgb;
-  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
-  return rgb;
-}
-
 struct Loader::Arena {
   tbb::task_arena arena;
   explicit Arena(int threads) : arena(threads > 0 ? threads : tbb::task_arena::automatic) {}
@@ -174,9 +162,11 @@ Batch Loader::load(const std::vector<size_t>& items, int epoch) {
   arena_->arena.execute([&] {
     tbb::parallel_for(size_t(0), n, [&](size_t k) {
       const Sample& s = ds_.samples[items[k]];
-      const cv::Mat rgb = read_rgb(s.path);
-      if (rgb.empty()) {
-        warnings[k] = s.path.string() + ": cannot be decoded; skipped";
+      cv::Mat rgb;
+      try {
+        rgb = read_rgb(s.path);
+      } catch (const std::exception& e) {
+        warnings[k] = std::string(e.what()) + "; skipped";  // the message names the file
         return;
       }
       SplitMix64 rng(mix_seed(o_.seed, uint64_t(epoch), uint64_t(items[k])));
@@ -218,7 +208,7 @@ std::optional<Batch> Loader::next() {
       has_pending_ = false;
     } else {
       const auto items = take_next();
-      if (items.empty()) return std::nullopt;
+      if (items.empty()) return std::nullopt;  // end of the epoch
       b = load(items, epoch_);
     }
     if (o_.prefetch) {
@@ -229,10 +219,8 @@ std::optional<Batch> Loader::next() {
         has_pending_ = true;
       }
     }
-    if (b.indices.empty() && !b.images.defined()) return std::nullopt;
     if (!b.indices.empty()) return b;
-    // every item of this batch was unreadable: go on with the next one
-    if (!has_pending_ && cursor_ >= order_.size()) return std::nullopt;
+    // every image of this batch was unreadable: go on with the next batch
   }
 }
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "data/dataset.h"
+#include "data/image_transform.h"  // read_rgb
 #include "data/split.h"
 
 namespace entcam {
@@ -45,9 +46,6 @@ cv::Mat apply_geometry(const cv::Mat& rgb, const std::vector<GeomOp>& ops);
 
 // RGB uint8 HxWx3 -> normalised float32 [3,H,W].
 torch::Tensor to_tensor(const cv::Mat& rgb, const TransformOptions& o);
-
-// Decodes an image file to RGB (EXIF orientation ignored, as in parsing). Empty on failure.
-cv::Mat read_rgb(const std::filesystem::path& path);
 
 struct Batch {
   torch::Tensor images;                 // [B,3,size,size] float32

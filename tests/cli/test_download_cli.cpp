@@ -115,6 +115,21 @@ TEST_F(DownloadCli, ResumesAfterACutOffTransfer) {
   EXPECT_FALSE(fs::exists(tmp / "cache/stanford-dogs/downloads/images.tar.part"));
 }
 
+TEST_F(DownloadCli, AStalePartialFileIsRedownloadedFromTheStart) {
+  // a .part left from another version of the file: resuming splices garbage, the checksum
+  // catches it, and one clean download from byte 0 follows
+  const fs::path dl = tmp / "cache/stanford-dogs/downloads";
+  write_file_atomic(dl / "images.tar.part", std::string(dogs.images_tar.size() / 3, 'x'));
+  const fs::path m = write_manifest(server.url("/dogs"));
+  const auto j = run_json(m.string() + " --root " + (tmp / "cache").string() + " --json");
+  EXPECT_EQ(j.at("images"), 6);
+  std::vector<std::string> ranges;
+  for (const auto& h : server.log())
+    if (h.path == "/dogs/images.tar") ranges.push_back(h.range);
+  EXPECT_EQ(ranges, (std::vector<std::string>{"bytes=" + std::to_string(dogs.images_tar.size() / 3) + "-", ""}));
+  EXPECT_EQ(read_file(dl / "images.tar"), dogs.images_tar);
+}
+
 TEST_F(DownloadCli, ChecksumMismatchExits2AndCachesNothing) {
   const fs::path m = write_manifest(server.url("/dogs"), true, /*bad_sha=*/true);
   const fs::path dl = tmp / "cache/stanford-dogs/downloads";

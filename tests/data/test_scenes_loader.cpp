@@ -123,6 +123,17 @@ TEST(Transforms, EvalMatchesTimmResizeAndCentreCrop) {
   EXPECT_EQ(boxes[0], (Box{0, 0, 260, 298, false}));  // x: ceil(375 * 333/375) - 1 - 72
 }
 
+TEST(Transforms, LoaderEvalPixelsEqualTheSharedEvalTransform) {
+  // data/image_transform.h (explain/predict) and the loader must crop the same pixels
+  cv::Mat img(375, 500, CV_8UC3);
+  cv::randu(img, cv::Scalar::all(0), cv::Scalar::all(255));
+  TransformOptions o;
+  const cv::Mat a = apply_geometry(img, plan_transform(500, 375, o, nullptr));
+  const cv::Mat b = resize_center_crop(img, EvalTransform{});
+  ASSERT_EQ(a.size(), b.size());
+  EXPECT_EQ(cv::norm(a, b, cv::NORM_INF), 0.0);
+}
+
 TEST(Transforms, FlipAndCropMoveBoxesWithThePixels) {
   // a white rectangle on black: after any transform its box must still frame the white pixels
   cv::Mat img(60, 80, CV_8UC3, cv::Scalar(0, 0, 0));
