@@ -120,7 +120,7 @@ const std::vector<SchemaRule>& experiment_schema() {
       {"metrics.steps", K::kInt, 2, 4096, {}, "deletion/insertion steps"},
       {"metrics.blur_kernel", K::kInt, 1, 255, {}, "insertion blur kernel"},
       {"metrics.blur_sigma", K::kFloat, 0.01, 100, {}, "insertion blur sigma"},
-      {"metrics.bootstrap", K::kInt, 100, 1000000, {}, "bootstrap resamples"},
+      {"metrics.bootstrap", K::kInt, 1000, 1000000, {}, "bootstrap resamples (>= 1000)"},
       {"report", K::kMap, 0, 0, {}, "outputs"},
       {"report.grid_images", K::kInt, 0, 1000, {}, "images in the figure grid"},
       {"report.figures", K::kBool, 0, 0, {}, "write figures"},
