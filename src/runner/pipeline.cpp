@@ -160,7 +160,8 @@ json dataset_section(const ExperimentSettings& s, const DatasetOutcome& d, std::
   return {{"n_train", d.n_train}, {"n_test", d.n_test}, {"n_explained", d.records["items"].size()},
           {"classes", d.classes}, {"training", d.training}, {"layer", d.records["layer"]},
           {"methods", aggregates_json(aggregates)}, {"paired", paired_json(paired, "grad_cam")},
-          {"degenerate_maps", degenerate}, {"warnings", d.records["warnings"]}};
+          {"degenerate_maps", degenerate}, {"warnings", d.records["warnings"]},
+          {"seconds", d.records.value("seconds", json::object())}};
 }
 
 // Writes report.json, per_image.jsonl, summary.md and figures/ for the outcomes.

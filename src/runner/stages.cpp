@@ -1,5 +1,6 @@
 #include "runner/stages.h"
 
+#include <chrono>
 #include <cmath>
 
 #include "core/error.h"
@@ -146,10 +147,12 @@ nlohmann::json explain_stage(const ExperimentSettings& s, const DatasetRun& run,
   std::map<size_t, size_t> position;  // sample index -> position in the explain list
   for (size_t i = 0; i < run.explain.size(); ++i) position[run.explain[i]] = i;
   json items = json::array();
+  json method_seconds = json::object();
   std::vector<std::string> warnings;
   Progress progress("explain " + ds.name, int64_t(found->second.size()), "batch");
   for (const CapturedBatch& cb : found->second) {
     auto maps = run_methods(cb.capture, methods, options, &model);
+    for (const auto& [id, mm] : maps) method_seconds[id] = method_seconds.value(id, 0.0) + mm.seconds;
     // SPEC §2 note: after a GAP head G is constant over space at the last layer.
     if (warnings.empty()) {
       auto flat = cb.capture.G.flatten(2);
@@ -178,11 +181,15 @@ nlohmann::json explain_stage(const ExperimentSettings& s, const DatasetRun& run,
                       {"map", std::vector<float>(p, p + map.numel())},
                       {"degenerate", bool(mm.degenerate[k])}};
         if (faithful) {
+          const auto t0 = std::chrono::steady_clock::now();
           cv::Mat prepared = prepare_map(p, int(map.size(0)), int(map.size(1)), W, H, sample.id + "/" + m->id);
           FaithfulnessResult f = faithfulness(prob, images[long(k)], prepared, cls[long(k)].item<int64_t>(),
                                               s.faithfulness_options);
           entry["faithfulness"] = {{"deletion_auc", f.deletion_auc}, {"insertion_auc", f.insertion_auc},
                                    {"average_drop", f.average_drop}, {"increase_in_confidence", f.increase_in_confidence}};
+          method_seconds["faithfulness"] =
+              method_seconds.value("faithfulness", 0.0) +
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         }
         item["methods"][m->id] = entry;
       }
@@ -196,6 +203,7 @@ nlohmann::json explain_stage(const ExperimentSettings& s, const DatasetRun& run,
   for (const auto* m : methods) method_ids.push_back(m->id);
   return {{"dataset", ds.name}, {"layer", s.layer}, {"methods", method_ids}, {"classes", ds.classes},
           {"n_explain", run.explain.size()}, {"shard", {shard_index, shard_count}}, {"warnings", warnings},
+          {"seconds", method_seconds},
           {"items", items}};
 }
 
