@@ -8,6 +8,7 @@
 #include "cli/inputs.h"
 #include "core/error.h"
 #include "core/fs.h"
+#include "core/interrupt.h"
 #include "core/npy.h"
 #include "core/progress.h"
 #include "models/model_spec.h"
@@ -68,6 +69,7 @@ int run_explain(const ExplainArgs& a) {
   const int64_t N = in.batch.size(0);
   Progress progress("explain", N, "img");
   for (int64_t begin = 0; begin < N; begin += a.batch_size) {
+    check_interrupt();
     const int64_t end = std::min(N, begin + a.batch_size);
     auto x = in.batch.slice(0, begin, end).to(device);
     torch::Tensor classes;
