@@ -1,17 +1,124 @@
+// entcam explain: CAM maps for images or a tensor batch (SPEC §1).
 #include <cstdio>
+#include <nlohmann/json.hpp>
 
+#include "cam/engine.h"
+#include "cam/overlay.h"
 #include "cli/commands.h"
+#include "cli/inputs.h"
 #include "core/error.h"
+#include "core/fs.h"
+#include "core/interrupt.h"
+#include "core/npy.h"
+#include "core/progress.h"
+#include "models/model_spec.h"
 
 namespace entcam::cli {
+namespace {
+
+struct ExplainArgs : ModelInputArgs {
+  std::string methods = "all", cls = "pred", layer, entropy, out;
+  std::string score_cam_variant = "wang";
+  int64_t batch_size = 8, perturbation_batch = 32;
+};
+
+// Warnings about settings whose maps carry no spatial information (SPEC §2 note).
+std::vector<std::string> setting_warnings(const LayerCapture& cap, const std::vector<const CamMethod*>& methods) {
+  std::vector<std::string> out;
+  auto flat = cap.G.flatten(2);
+  const bool constant_g = (std::get<0>(flat.max(2)) - std::get<0>(flat.min(2))).abs().max().item<float>() == 0.0f;
+  if (constant_g && cap.G.size(2) * cap.G.size(3) > 1) {
+    std::string msg = "gradients are constant over space at layer '" + cap.layer +
+                      "' (global-average-pool head): grad_cam equals hires_cam up to scale";
+    for (const auto* m : methods)
+      if (std::string(m->id) == "grad_entropy_cam")
+        msg += ", and grad_entropy_cam's weights H(G^k) carry no spatial information (all zero with the histogram "
+               "and unique estimators)";
+    out.push_back(msg + "; choose an earlier layer (e.g. conv4) for gradient-based spatial detail");
+  }
+  return out;
+}
+
+int run_explain(const ExplainArgs& a) {
+  namespace fs = std::filesystem;
+  auto methods = parse_method_list(a.methods);
+  CamOptions options;
+  options.entropy = EntropyOptions::parse(a.entropy);
+  options.batch_size = a.perturbation_batch;
+  if (a.score_cam_variant != "wang" && a.score_cam_variant != "pytorch-grad-cam")
+    throw InputError("--score-cam-variant '" + a.score_cam_variant + "' is not wang or pytorch-grad-cam");
+  options.score_cam_variant = a.score_cam_variant;
+  auto model = load_classifier(a.model);
+  const std::string layer = a.layer.empty() ? model->default_layer() : a.layer;
+  model->check_layer(layer);
+  const torch::Device device = parse_device(a.device);
+  model->to(device);
+  Inputs in = load_inputs(a.images, a.tensor, model->input_spec());
+  torch::Tensor fixed_class;
+  if (a.cls != "pred") {
+    char* end = nullptr;
+    const int64_t k = std::strtoll(a.cls.c_str(), &end, 10);
+    if (a.cls.empty() || *end != '\0') throw InputError("--class '" + a.cls + "' is not an integer or 'pred'");
+    fixed_class = torch::full({1}, k, torch::kLong);
+  }
+
+  nlohmann::json report = {{"model", a.model}, {"layer", layer}, {"entropy", options.entropy.to_string()},
+                           {"device", device.str()}, {"items", nlohmann::json::array()}};
+  std::vector<std::string> warnings;
+  const int64_t N = in.batch.size(0);
+  Progress progress("explain", N, "img");
+  for (int64_t begin = 0; begin < N; begin += a.batch_size) {
+    check_interrupt();
+    const int64_t end = std::min(N, begin + a.batch_size);
+    auto x = in.batch.slice(0, begin, end).to(device);
+    torch::Tensor classes;
+    if (fixed_class.defined()) classes = fixed_class.expand({end - begin}).contiguous();
+    LayerCapture cap = capture_layer(*model, x, layer, classes);
+    if (begin == 0) warnings = setting_warnings(cap, methods);
+    auto maps = run_methods(cap, methods, options, model.get());
+    auto cls_cpu = cap.classes.cpu(), score_cpu = cap.scores.cpu();
+    for (int64_t i = begin; i < end; ++i) {
+      const int64_t b = i - begin;
+      const std::string& stem = in.stems[i];
+      nlohmann::json item = {{"stem", stem}, {"class", cls_cpu[b].item<int64_t>()},
+                             {"score", score_cpu[b].item<double>()}, {"methods", nlohmann::json::object()}};
+      for (const auto* m : methods) {
+        const MethodMaps& mm = maps.at(m->id);
+        auto map = mm.maps[b].contiguous();
+        const std::string file = stem + "/" + m->id + ".npy";
+        write_npy(fs::path(a.out) / file, map.sizes().vec(), map.data_ptr<float>());
+        if (!in.images.empty()) write_rgb_png(fs::path(a.out) / stem / (std::string(m->id) + ".png"), overlay_map(in.images[i], map));
+        item["methods"][m->id] = {{"file", file}, {"degenerate", bool(mm.degenerate[b])},
+                                  {"seconds", mm.seconds / double(end - begin)}};
+      }
+      report["items"].push_back(item);
+    }
+    progress.set(end);
+  }
+  progress.finish();
+  report["warnings"] = warnings;
+  for (const auto& w : warnings) std::fprintf(stderr, "entcam explain: warning: %s\n", w.c_str());
+  write_file_atomic(fs::path(a.out) / "explain.json", report.dump(2) + "\n");
+  std::printf("wrote %lld item(s) x %zu method(s) to %s\n", static_cast<long long>(N), methods.size(), a.out.c_str());
+  return kExitOk;
+}
+
+}  // namespace
 
 Command add_explain(CLI::App& app) {
-  CLI::App* sub = app.add_subcommand("explain", "(not implemented yet)");
-  sub->allow_extras();
-  return {sub, [] {
-            std::fprintf(stderr, "entcam explain: not implemented yet\n");
-            return int(kExitBadInput);
-          }};
+  auto args = std::make_shared<ExplainArgs>();
+  CLI::App* sub = app.add_subcommand("explain", "Write CAM maps (.npy, and .png overlays for images) for a model and inputs");
+  add_model_input_options(sub, *args);
+  sub->add_option("--methods", args->methods, "all, or a comma-separated list of method ids")->capture_default_str();
+  sub->add_option("--class", args->cls, "Class to explain: an index, or pred (top-scoring)")->capture_default_str();
+  sub->add_option("--layer", args->layer, "Target layer (default: the model's, act4 for Xception)");
+  sub->add_option("--entropy", args->entropy, "Entropy options k=v,...: estimator, bins, transform, base");
+  sub->add_option("--out", args->out, "Output folder")->required();
+  sub->add_option("--batch-size", args->batch_size, "Images per forward/backward pass")->capture_default_str()->check(CLI::Range(1, 4096));
+  sub->add_option("--perturbation-batch", args->perturbation_batch, "Masked inputs per pass for score_cam / ablation_cam")
+      ->capture_default_str()->check(CLI::Range(1, 4096));
+  sub->add_option("--score-cam-variant", args->score_cam_variant, "wang | pytorch-grad-cam")->capture_default_str();
+  return {sub, [args] { return run_explain(*args); }};
 }
 
 }  // namespace entcam::cli

@@ -32,7 +32,7 @@ Command add_score(CLI::App& app) {
   return {sub, [args] {
             LocalizationOptions opt;
             opt.tolerance = args->tolerance;
-            const auto images = read_boxes_json(args->boxes);
+            const auto images = read_score_boxes(args->boxes);
             const nlohmann::json result = score_maps(args->maps, images, opt);
             if (args->json)
               std::printf("%s\n", result.dump(2).c_str());

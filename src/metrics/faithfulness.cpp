@@ -79,7 +79,7 @@ torch::Tensor rise_blur(const torch::Tensor& image, int klen, double sigma) {
 
 namespace {
 
-void check_inputs(const torch::Tensor& image, const cv::Mat& map, const Classifier& model) {
+void check_inputs(const torch::Tensor& image, const cv::Mat& map, const ProbabilityModel& model) {
   if (image.dim() != 3 || image.size(0) != 3)
     throw InputError("faithfulness: expected an image tensor [3,H,W], got " + std::to_string(image.dim()) + "-D");
   if (map.type() != CV_32FC1 || map.rows != image.size(1) || map.cols != image.size(2))
@@ -89,7 +89,7 @@ void check_inputs(const torch::Tensor& image, const cv::Mat& map, const Classifi
 }
 
 // Class-`cls` probabilities of the inputs make(0..n-1), `batch_size` at a time.
-std::vector<double> probabilities_of(const Classifier& model, int64_t n, int64_t cls,
+std::vector<double> probabilities_of(const ProbabilityModel& model, int64_t n, int64_t cls,
                                      const std::function<torch::Tensor(int64_t)>& make) {
   torch::NoGradGuard no_grad;
   std::vector<double> out;
@@ -113,7 +113,7 @@ struct Plan {
   bool deletion = false, insertion = false, masked = false;
 };
 
-FaithfulnessResult run(const Classifier& model, const torch::Tensor& image_in, const cv::Mat& map_in, int64_t cls,
+FaithfulnessResult run(const ProbabilityModel& model, const torch::Tensor& image_in, const cv::Mat& map_in, int64_t cls,
                        const FaithfulnessOptions& opt, Plan plan) {
   check_inputs(image_in, map_in, model);
   const cv::Mat map = map_in.isContinuous() ? map_in : map_in.clone();
@@ -174,26 +174,26 @@ FaithfulnessResult run(const Classifier& model, const torch::Tensor& image_in, c
 
 }  // namespace
 
-FaithfulnessResult faithfulness(const Classifier& model, const torch::Tensor& image, const cv::Mat& map, int64_t cls,
+FaithfulnessResult faithfulness(const ProbabilityModel& model, const torch::Tensor& image, const cv::Mat& map, int64_t cls,
                                 const FaithfulnessOptions& opt) {
   return run(model, image, map, cls, opt, Plan{true, true, true});
 }
 
-double deletion_auc(const Classifier& model, const torch::Tensor& image, const cv::Mat& map, int64_t cls,
+double deletion_auc(const ProbabilityModel& model, const torch::Tensor& image, const cv::Mat& map, int64_t cls,
                     const FaithfulnessOptions& opt) {
   return run(model, image, map, cls, opt, Plan{true, false, false}).deletion_auc;
 }
 
-double insertion_auc(const Classifier& model, const torch::Tensor& image, const cv::Mat& map, int64_t cls,
+double insertion_auc(const ProbabilityModel& model, const torch::Tensor& image, const cv::Mat& map, int64_t cls,
                      const FaithfulnessOptions& opt) {
   return run(model, image, map, cls, opt, Plan{false, true, false}).insertion_auc;
 }
 
-double average_drop(const Classifier& model, const torch::Tensor& image, const cv::Mat& map, int64_t cls) {
+double average_drop(const ProbabilityModel& model, const torch::Tensor& image, const cv::Mat& map, int64_t cls) {
   return run(model, image, map, cls, {}, Plan{false, false, true}).average_drop;
 }
 
-double increase_in_confidence(const Classifier& model, const torch::Tensor& image, const cv::Mat& map, int64_t cls) {
+double increase_in_confidence(const ProbabilityModel& model, const torch::Tensor& image, const cv::Mat& map, int64_t cls) {
   return run(model, image, map, cls, {}, Plan{false, false, true}).increase_in_confidence;
 }
 

@@ -12,7 +12,7 @@
 
 namespace entcam {
 
-struct Classifier {
+struct ProbabilityModel {
   // Class probabilities [B,C] for a batch [B,3,H,W] of network inputs (already normalised).
   std::function<torch::Tensor(const torch::Tensor& batch_nchw)> probabilities;
   // The input normalisation x_net = (x - mean) / std, undone to mask in [0,1] image space
@@ -40,16 +40,16 @@ struct FaithfulnessResult {
 // All four metrics of one image with their forward passes shared and batched
 // (2 * (steps + 1) + 1 inputs). `image` is the network input [3,H,W]; `map` a prepared
 // CV_32F map of the same H x W in [0,1]; `cls` the class the map explains.
-FaithfulnessResult faithfulness(const Classifier& model, const torch::Tensor& image, const cv::Mat& map, int64_t cls,
+FaithfulnessResult faithfulness(const ProbabilityModel& model, const torch::Tensor& image, const cv::Mat& map, int64_t cls,
                                 const FaithfulnessOptions& opt = {});
 
 // The single metrics, each from only the forward passes it needs.
-double deletion_auc(const Classifier& model, const torch::Tensor& image, const cv::Mat& map, int64_t cls,
+double deletion_auc(const ProbabilityModel& model, const torch::Tensor& image, const cv::Mat& map, int64_t cls,
                     const FaithfulnessOptions& opt = {});
-double insertion_auc(const Classifier& model, const torch::Tensor& image, const cv::Mat& map, int64_t cls,
+double insertion_auc(const ProbabilityModel& model, const torch::Tensor& image, const cv::Mat& map, int64_t cls,
                      const FaithfulnessOptions& opt = {});
-double average_drop(const Classifier& model, const torch::Tensor& image, const cv::Mat& map, int64_t cls);
-double increase_in_confidence(const Classifier& model, const torch::Tensor& image, const cv::Mat& map, int64_t cls);
+double average_drop(const ProbabilityModel& model, const torch::Tensor& image, const cv::Mat& map, int64_t cls);
+double increase_in_confidence(const ProbabilityModel& model, const torch::Tensor& image, const cv::Mat& map, int64_t cls);
 
 // Pieces, exposed for tests.
 // Area under a curve sampled at steps+1 evenly spaced points of [0,1], trapezoid rule

@@ -22,11 +22,11 @@ namespace {
 
 // A box clipped to the image; false when nothing of it is inside.
 bool clip_box(const Box& b, int width, int height, Box& out) {
-  out.x0 = std::max(b.x0, 0);
-  out.y0 = std::max(b.y0, 0);
-  out.x1 = std::min(b.x1, width - 1);
-  out.y1 = std::min(b.y1, height - 1);
-  return out.x0 <= out.x1 && out.y0 <= out.y1;
+  out.xmin = std::max(b.xmin, 0);
+  out.ymin = std::max(b.ymin, 0);
+  out.xmax = std::min(b.xmax, width - 1);
+  out.ymax = std::min(b.ymax, height - 1);
+  return out.xmin <= out.xmax && out.ymin <= out.ymax;
 }
 
 }  // namespace
@@ -66,11 +66,11 @@ cv::Mat prepare_map(const float* data, int h, int w, int width, int height, cons
 
 double box_iou(const Box& a, const Box& b) {
   // Integer arithmetic as wsolevaluation's calculate_multiple_iou, then one float64 division.
-  const long long ix = std::max(0, std::min(a.x1, b.x1) - std::max(a.x0, b.x0) + 1);
-  const long long iy = std::max(0, std::min(a.y1, b.y1) - std::max(a.y0, b.y0) + 1);
+  const long long ix = std::max(0, std::min(a.xmax, b.xmax) - std::max(a.xmin, b.xmin) + 1);
+  const long long iy = std::max(0, std::min(a.ymax, b.ymax) - std::max(a.ymin, b.ymin) + 1);
   const long long inter = ix * iy;
-  const long long area_a = (long long)(a.x1 - a.x0 + 1) * (a.y1 - a.y0 + 1);
-  const long long area_b = (long long)(b.x1 - b.x0 + 1) * (b.y1 - b.y0 + 1);
+  const long long area_a = (long long)(a.xmax - a.xmin + 1) * (a.ymax - a.ymin + 1);
+  const long long area_b = (long long)(b.xmax - b.xmin + 1) * (b.ymax - b.ymin + 1);
   const long long uni = area_a + area_b - inter;
   if (uni <= 0) return 0.0;
   return double(inter) / double(uni);
@@ -95,10 +95,10 @@ bool pointing_hit(Point p, const std::vector<Box>& boxes, double tolerance, int 
   for (const Box& raw : boxes) {
     Box b;
     if (!clip_box(raw, width, height, b)) continue;
-    if (p.x >= b.x0 && p.x <= b.x1 && p.y >= b.y0 && p.y <= b.y1) return true;
+    if (p.x >= b.xmin && p.x <= b.xmax && p.y >= b.ymin && p.y <= b.ymax) return true;
     // The box pixel nearest to p is p clamped into the box.
-    const double dx = p.x < b.x0 ? b.x0 - p.x : (p.x > b.x1 ? p.x - b.x1 : 0);
-    const double dy = p.y < b.y0 ? b.y0 - p.y : (p.y > b.y1 ? p.y - b.y1 : 0);
+    const double dx = p.x < b.xmin ? b.xmin - p.x : (p.x > b.xmax ? p.x - b.xmax : 0);
+    const double dy = p.y < b.ymin ? b.ymin - p.y : (p.y > b.ymax ? p.y - b.ymax : 0);
     if (dx * dx + dy * dy < tol2) return true;  // strict, as TorchRay's `(v + u) < tolerance**2`
   }
   return false;
@@ -108,7 +108,7 @@ double energy_pointing_game(const cv::Mat& map, const std::vector<Box>& boxes) {
   cv::Mat inside = cv::Mat::zeros(map.rows, map.cols, CV_8UC1);
   for (const Box& raw : boxes) {
     Box b;
-    if (clip_box(raw, map.cols, map.rows, b)) inside(cv::Rect(b.x0, b.y0, b.x1 - b.x0 + 1, b.y1 - b.y0 + 1)) = 1;
+    if (clip_box(raw, map.cols, map.rows, b)) inside(cv::Rect(b.xmin, b.ymin, b.xmax - b.xmin + 1, b.ymax - b.ymin + 1)) = 1;
   }
   double total = 0, in = 0;
   for (int y = 0; y < map.rows; ++y) {
@@ -252,7 +252,7 @@ int boxes_found(const cv::Mat& maxima, const std::vector<Box>& boxes) {
   for (const Box& raw : boxes) {
     Box b;
     if (!clip_box(raw, maxima.cols, maxima.rows, b)) continue;
-    if (cv::countNonZero(maxima(cv::Rect(b.x0, b.y0, b.x1 - b.x0 + 1, b.y1 - b.y0 + 1))) > 0) ++found;
+    if (cv::countNonZero(maxima(cv::Rect(b.xmin, b.ymin, b.xmax - b.xmin + 1, b.ymax - b.ymin + 1))) > 0) ++found;
   }
   return found;
 }

@@ -6,12 +6,9 @@
 #include <string>
 #include <vector>
 
-namespace entcam {
+#include "data/dataset.h"  // Box: 0-based inclusive pixel box
 
-struct Box {
-  int x0 = 0, y0 = 0, x1 = 0, y1 = 0;  // inclusive corners
-  bool operator==(const Box& o) const { return x0 == o.x0 && y0 == o.y0 && x1 == o.x1 && y1 == o.y1; }
-};
+namespace entcam {
 
 // SPEC §1/§3 map preparation: `data` is a float32 [h,w] map in C order. Non-finite values
 // throw InputError naming `name`. When (w,h) != (width,height) the map is resized with

@@ -89,7 +89,7 @@ std::vector<BoxesImage> parse_boxes_json(const std::string& text, const std::str
   return out;
 }
 
-std::vector<BoxesImage> read_boxes_json(const std::filesystem::path& path) {
+std::vector<BoxesImage> read_score_boxes(const std::filesystem::path& path) {
   return parse_boxes_json(read_file(path), path.string());
 }
 

@@ -20,7 +20,7 @@ struct BoxesImage {
 // Parses BOXES.json = {"images": [{"id", "width", "height", "boxes": [[x0,y0,x1,y1],...],
 // "class"?}]}. Anything else throws InputError naming `name`, the key and what was expected.
 std::vector<BoxesImage> parse_boxes_json(const std::string& text, const std::string& name);
-std::vector<BoxesImage> read_boxes_json(const std::filesystem::path& path);
+std::vector<BoxesImage> read_score_boxes(const std::filesystem::path& path);
 
 // Loads DIR/<id>.npy for every image ([h,w] or [1,h,w] float32), prepares it (resize,
 // min-max) and scores it. Returns {"n_images", "metrics", "per_image"} as SPEC §3.

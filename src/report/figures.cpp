@@ -41,8 +41,8 @@ cv::Mat to_bgr_u8(const cv::Mat& image) {
 
 void draw_boxes(cv::Mat& cell, const std::vector<Box>& boxes, double sx, double sy, int thickness) {
   for (const Box& b : boxes)
-    cv::rectangle(cell, cv::Point(int(b.x0 * sx), int(b.y0 * sy)),
-                  cv::Point(int((b.x1 + 1) * sx) - 1, int((b.y1 + 1) * sy) - 1), kBoxColour, thickness, cv::LINE_AA);
+    cv::rectangle(cell, cv::Point(int(b.xmin * sx), int(b.ymin * sy)),
+                  cv::Point(int((b.xmax + 1) * sx) - 1, int((b.ymax + 1) * sy) - 1), kBoxColour, thickness, cv::LINE_AA);
 }
 
 }  // namespace

@@ -8,22 +8,6 @@
 
 namespace entcam {
 
-uint64_t SplitMix64::next() {
-  uint64_t z = (state_ += 0x9E3779B97F4A7C15ULL);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
-
-uint64_t SplitMix64::below(uint64_t n) {
-  // Reject the top partial block of 2^64 so every residue is equally likely.
-  const uint64_t limit = std::numeric_limits<uint64_t>::max() - std::numeric_limits<uint64_t>::max() % n;
-  uint64_t x;
-  do x = next();
-  while (x >= limit);
-  return x % n;
-}
-
 double quantile_sorted(const std::vector<double>& s, double q) {
   if (s.empty()) return std::nan("");
   const double pos = q * double(s.size() - 1);

@@ -4,20 +4,9 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/rng.h"
+
 namespace entcam {
-
-// SplitMix64 (Steele, Lea & Flood, "Fast splittable pseudorandom number generators",
-// OOPSLA 2014). Our own generator, so resamples are identical on every standard library.
-class SplitMix64 {
- public:
-  explicit SplitMix64(uint64_t seed) : state_(seed) {}
-  uint64_t next();
-  // Uniform integer in [0, n) without modulo bias (rejection sampling), n > 0.
-  uint64_t below(uint64_t n);
-
- private:
-  uint64_t state_;
-};
 
 struct BootstrapOptions {
   int resamples = 2000;  // >= 1000

@@ -1,0 +1,95 @@
+#include "cam/engine.h"
+
+#include <chrono>
+
+#include "core/error.h"
+
+namespace entcam {
+
+LayerCapture capture_layer(Classifier& model, const torch::Tensor& input, const std::string& layer,
+                           const torch::Tensor& classes) {
+  model.check_layer(layer);
+  LayerCapture cap;
+  cap.layer = layer;
+  cap.input = input;
+  {
+    torch::NoGradGuard no_grad;  // nothing before the target layer needs a graph
+    cap.A = model.features(input, layer);
+  }
+  torch::Tensor A = cap.A.detach().requires_grad_(true);
+  torch::Tensor logits;
+  {
+    torch::AutoGradMode grad_on(true);
+    logits = model.head(A, layer);
+    const int64_t C = logits.size(1);
+    if (classes.defined()) {
+      auto cls = classes.to(torch::kLong).to(logits.device());
+      if (cls.numel() != logits.size(0))
+        throw InputError("got " + std::to_string(cls.numel()) + " classes for " + std::to_string(logits.size(0)) + " images");
+      if (cls.numel() > 0 && (cls.min().item<int64_t>() < 0 || cls.max().item<int64_t>() >= C))
+        throw InputError("--class must be in 0.." + std::to_string(C - 1) + " for this model");
+      cap.classes = cls;
+    } else {
+      cap.classes = logits.argmax(1);
+    }
+    auto y = logits.gather(1, cap.classes.unsqueeze(1)).squeeze(1);
+    // The images of a batch are independent, so d(sum_b y_b)/dA gives each image its own dy^c/dA.
+    cap.G = torch::autograd::grad({y.sum()}, {A})[0].detach();
+    cap.scores = y.detach();
+  }
+  cap.A = A.detach();
+  cap.logits = logits.detach();
+  return cap;
+}
+
+std::vector<bool> clean_maps(torch::Tensor& maps) {
+  torch::NoGradGuard no_grad;
+  const auto B = maps.size(0);
+  auto flat = maps.reshape({B, -1});
+  auto non_finite = (~torch::isfinite(flat)).any(1);
+  maps = torch::where(torch::isfinite(maps), maps, torch::zeros_like(maps)).clamp_min(0);
+  auto all_zero = maps.reshape({B, -1}).eq(0).all(1);
+  auto flags = (non_finite | all_zero).cpu();
+  std::vector<bool> out(B);
+  for (int64_t b = 0; b < B; ++b) out[b] = flags[b].item<bool>();
+  return out;
+}
+
+torch::Tensor normalize_maps(const torch::Tensor& maps) {
+  const auto B = maps.size(0);
+  auto flat = maps.reshape({B, -1});
+  auto lo = std::get<0>(flat.min(1, true)), hi = std::get<0>(flat.max(1, true));
+  auto range = hi - lo;
+  auto out = torch::where(range > 0, (flat - lo) / torch::where(range > 0, range, torch::ones_like(range)),
+                          torch::zeros_like(flat));
+  return out.reshape(maps.sizes());
+}
+
+std::map<std::string, MethodMaps> run_methods(const LayerCapture& cap, const std::vector<const CamMethod*>& methods,
+                                              const CamOptions& options, Classifier* model) {
+  torch::NoGradGuard no_grad;
+  CamContext ctx;
+  ctx.entropy = options.entropy;
+  ctx.model = model;
+  ctx.input = cap.input;
+  ctx.classes = cap.classes;
+  ctx.layer = cap.layer;
+  ctx.batch_size = options.batch_size;
+  ctx.score_cam_variant = options.score_cam_variant;
+  CamInputs inputs{cap.A, cap.G, ctx};
+  std::map<std::string, MethodMaps> out;
+  for (const CamMethod* m : methods) {
+    const auto start = std::chrono::steady_clock::now();
+    if (!m->one_pass && model == nullptr)
+      throw std::logic_error(std::string(m->id) + " needs the model");
+    torch::Tensor maps = m->map(inputs);
+    MethodMaps mm;
+    mm.degenerate = clean_maps(maps);
+    mm.maps = maps.to(torch::kCPU, torch::kFloat32).contiguous();
+    mm.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    out[m->id] = std::move(mm);
+  }
+  return out;
+}
+
+}  // namespace entcam

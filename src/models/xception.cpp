@@ -1,0 +1,165 @@
+#include "models/xception.h"
+
+#include "core/error.h"
+
+namespace entcam {
+namespace nn = torch::nn;
+
+int64_t XceptionConfig::channels(int64_t full) const { return std::max<int64_t>(1, full / width_divisor); }
+
+void XceptionConfig::validate() const {
+  if (num_classes < 1) throw InputError("xception: num_classes must be >= 1, got " + std::to_string(num_classes));
+  if (width_divisor < 1 || width_divisor > 64)
+    throw InputError("xception: width_divisor must be in 1..64, got " + std::to_string(width_divisor));
+  if (middle_blocks < 0 || middle_blocks > 32)
+    throw InputError("xception: middle_blocks must be in 0..32, got " + std::to_string(middle_blocks));
+  if (output_stride != 16 && output_stride != 32)
+    throw InputError("xception: output_stride must be 16 or 32, got " + std::to_string(output_stride));
+  if (input_size < 32) throw InputError("xception: input_size must be >= 32, got " + std::to_string(input_size));
+}
+
+std::map<std::string, std::string> XceptionConfig::to_metadata() const {
+  return {{"entcam.arch", is_standard() ? "xception" : "xception-mini"},
+          {"entcam.num_classes", std::to_string(num_classes)},
+          {"entcam.width_divisor", std::to_string(width_divisor)},
+          {"entcam.middle_blocks", std::to_string(middle_blocks)},
+          {"entcam.output_stride", std::to_string(output_stride)},
+          {"entcam.input_size", std::to_string(input_size)}};
+}
+
+XceptionConfig XceptionConfig::from_metadata(const std::map<std::string, std::string>& meta, const std::string& file) {
+  XceptionConfig c;
+  auto read = [&](const char* key, int64_t& out) {
+    auto it = meta.find(std::string("entcam.") + key);
+    if (it == meta.end()) return;
+    try {
+      size_t used = 0;
+      out = std::stoll(it->second, &used);
+      if (used != it->second.size()) throw std::invalid_argument("trailing");
+    } catch (const std::exception&) {
+      throw file_error(file, std::string("metadata entcam.") + key + " = '" + it->second + "' is not an integer");
+    }
+  };
+  read("num_classes", c.num_classes);
+  read("width_divisor", c.width_divisor);
+  read("middle_blocks", c.middle_blocks);
+  read("output_stride", c.output_stride);
+  read("input_size", c.input_size);
+  try {
+    c.validate();
+  } catch (const InputError& e) {
+    throw file_error(file, std::string("bad metadata: ") + e.what());
+  }
+  return c;
+}
+
+SeparableConv2dImpl::SeparableConv2dImpl(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t padding) {
+  conv1 = register_module(
+      "conv1", nn::Conv2d(nn::Conv2dOptions(in, in, kernel).stride(stride).padding(padding).groups(in).bias(false)));
+  pointwise = register_module("pointwise", nn::Conv2d(nn::Conv2dOptions(in, out, 1).bias(false)));
+}
+
+torch::Tensor SeparableConv2dImpl::forward(const torch::Tensor& x) { return pointwise(conv1(x)); }
+
+BlockImpl::BlockImpl(int64_t in, int64_t out, int64_t reps, int64_t stride, bool start_with_relu, bool grow_first) {
+  if (out != in || stride != 1) {
+    skip = register_module("skip", nn::Conv2d(nn::Conv2dOptions(in, out, 1).stride(stride).bias(false)));
+    skipbn = register_module("skipbn", nn::BatchNorm2d(out));
+  }
+  rep = nn::Sequential();
+  for (int64_t i = 0; i < reps; ++i) {
+    int64_t inc, outc;
+    if (grow_first) {
+      inc = i == 0 ? in : out;
+      outc = out;
+    } else {
+      inc = in;
+      outc = i < reps - 1 ? in : out;
+    }
+    if (i > 0 || start_with_relu) rep->push_back(nn::ReLU());
+    rep->push_back(SeparableConv2d(inc, outc, 3, 1, 1));
+    rep->push_back(nn::BatchNorm2d(outc));
+  }
+  if (stride != 1) rep->push_back(nn::MaxPool2d(nn::MaxPool2dOptions(3).stride(stride).padding(1)));
+  register_module("rep", rep);
+}
+
+torch::Tensor BlockImpl::forward(const torch::Tensor& x) {
+  torch::Tensor y = rep->forward(x);
+  return skip ? y + skipbn(skip(x)) : y + x;
+}
+
+XceptionImpl::XceptionImpl(const XceptionConfig& config) : config_(config) {
+  config_.validate();
+  const auto& c = config_;
+  auto add = [this](const std::string& name, auto module) {
+    register_module(name, module);
+    stages_.emplace_back(name, [module](const torch::Tensor& x) mutable { return module->forward(x); });
+  };
+  add("conv1", nn::Conv2d(nn::Conv2dOptions(3, c.channels(32), 3).stride(2).bias(false)));
+  add("bn1", nn::BatchNorm2d(c.channels(32)));
+  add("act1", nn::ReLU());
+  add("conv2", nn::Conv2d(nn::Conv2dOptions(c.channels(32), c.channels(64), 3).bias(false)));
+  add("bn2", nn::BatchNorm2d(c.channels(64)));
+  add("act2", nn::ReLU());
+  int block = 0;
+  auto add_block = [&](int64_t in, int64_t out, int64_t reps, int64_t stride, bool start_with_relu, bool grow_first) {
+    add("block" + std::to_string(++block), Block(in, out, reps, stride, start_with_relu, grow_first));
+  };
+  // Entry flow, middle flow, exit flow (Chollet 2017, Fig. 5).
+  add_block(c.channels(64), c.channels(128), 2, 2, false, true);
+  add_block(c.channels(128), c.channels(256), 2, 2, true, true);
+  add_block(c.channels(256), c.channels(728), 2, 2, true, true);
+  for (int64_t i = 0; i < c.middle_blocks; ++i) add_block(c.channels(728), c.channels(728), 3, 1, true, true);
+  add_block(c.channels(728), c.channels(1024), 2, c.output_stride == 16 ? 1 : 2, true, false);
+  add("conv3", SeparableConv2d(c.channels(1024), c.channels(1536), 3, 1, 1));
+  add("bn3", nn::BatchNorm2d(c.channels(1536)));
+  add("act3", nn::ReLU());
+  add("conv4", SeparableConv2d(c.channels(1536), c.channels(2048), 3, 1, 1));
+  add("bn4", nn::BatchNorm2d(c.channels(2048)));
+  add("act4", nn::ReLU());
+  fc = register_module("fc", nn::Linear(c.channels(2048), c.num_classes));
+
+  // timm's initialisation: Kaiming-normal (fan_out, relu) convolutions, BN weight 1 / bias 0.
+  for (auto& m : modules(/*include_self=*/false)) {
+    if (auto* conv = m->as<nn::Conv2d>()) {
+      nn::init::kaiming_normal_(conv->weight, 0.0, torch::kFanOut, torch::kReLU);
+    } else if (auto* bn = m->as<nn::BatchNorm2d>()) {
+      nn::init::ones_(bn->weight);
+      nn::init::zeros_(bn->bias);
+    }
+  }
+}
+
+std::vector<std::string> XceptionImpl::layer_names() const {
+  std::vector<std::string> names;
+  for (const auto& s : stages_) names.push_back(s.first);
+  return names;
+}
+
+size_t XceptionImpl::stage_index(const std::string& layer) const {
+  for (size_t i = 0; i < stages_.size(); ++i)
+    if (stages_[i].first == layer) return i;
+  throw InputError("xception has no layer '" + layer + "'");
+}
+
+torch::Tensor XceptionImpl::run_stages(torch::Tensor x, size_t begin, size_t end) {
+  for (size_t i = begin; i < end; ++i) x = stages_[i].second(x);
+  return x;
+}
+
+torch::Tensor XceptionImpl::head(const torch::Tensor& features) {
+  return fc(torch::adaptive_avg_pool2d(features, {1, 1}).flatten(1));
+}
+
+torch::Tensor XceptionImpl::forward(const torch::Tensor& x) { return head(run_stages(x, 0, stages_.size())); }
+
+torch::Tensor XceptionImpl::forward_to(const torch::Tensor& x, const std::string& layer) {
+  return run_stages(x, 0, stage_index(layer) + 1);
+}
+
+torch::Tensor XceptionImpl::forward_from(const torch::Tensor& a, const std::string& layer) {
+  return head(run_stages(a, stage_index(layer) + 1, stages_.size()));
+}
+
+}  // namespace entcam
