@@ -99,8 +99,12 @@ cv::Mat draw_bar_chart(const std::string& metric, const std::vector<std::pair<st
   const int W = label_w + plot_w + value_w + 20;
   const int H = top + int(methods.size()) * (bar_h + gap) + bottom;
   cv::Mat img(H, W, CV_8UC3, kWhite);
-  const bool up = higher_is_better(metric);
-  const MetricInfo* info = find_metric(metric);
+  // `metric` may be a title ending in the metric id ("grad_entropy_cam insertion_auc"):
+  // direction and units come from the id.
+  const std::string id =
+      find_metric(metric) || metric.find(' ') == std::string::npos ? metric : metric.substr(metric.rfind(' ') + 1);
+  const bool up = higher_is_better(id);
+  const MetricInfo* info = find_metric(id);
   cv::putText(img, metric + (up ? "  (higher is better)" : "  (lower is better)"), {12, 26}, kFont, 0.7, kBlack, 2,
               cv::LINE_AA);
   cv::putText(img, "mean with 95% bootstrap CI", {12, 46}, kFont, 0.45, kGrey, 1, cv::LINE_AA);
@@ -143,8 +147,8 @@ cv::Mat draw_bar_chart(const std::string& metric, const std::vector<std::pair<st
       cv::line(img, {l, yc - 7}, {l, yc + 7}, kBlack, 2, cv::LINE_AA);
       cv::line(img, {r, yc - 7}, {r, yc + 7}, kBlack, 2, cv::LINE_AA);
     }
-    std::string text = format_value(metric, s.mean) + " [" + format_value(metric, s.ci_lo) + ", " +
-                       format_value(metric, s.ci_hi) + "]";
+    std::string text =
+        format_value(id, s.mean) + " [" + format_value(id, s.ci_lo) + ", " + format_value(id, s.ci_hi) + "]";
     put_text_fit(img, text, {label_w + plot_w + 14, y + bar_h - 8}, 0.45, value_w, is_best ? kBlack : kGrey,
                  is_best ? 2 : 1);
   }

@@ -25,7 +25,8 @@ struct GridRow {
 cv::Mat draw_grid(const std::vector<GridRow>& rows, const std::vector<std::string>& methods, int cell = 180);
 
 // One metric across methods: horizontal bars of the means with 95% CI whiskers and values
-// printed, the best bar (by the metric's direction) highlighted. CV_8UC3 BGR.
+// printed, the best bar (by the metric's direction) highlighted. `metric` is the metric id,
+// or a title whose last word is the id. CV_8UC3 BGR.
 cv::Mat draw_bar_chart(const std::string& metric, const std::vector<std::pair<std::string, Summary>>& methods);
 
 // cv::imencode(".png") then write_file_atomic.
