@@ -246,6 +246,23 @@ TEST_F(DownloadCli, KaggleNeedsCredentialsAndSendsThemWithoutLoggingThem) {
   EXPECT_EQ(r.err.find("s3cr3t"), std::string::npos);
   EXPECT_EQ(r.out.find("s3cr3t"), std::string::npos);
   EXPECT_TRUE(fs::exists(tmp / "cache/fruits/downloads/fruits.zip.sha256"));
+
+  // cached: no credentials and no request needed
+  const size_t requests = server.log().size();
+  {
+    ::unsetenv("KAGGLE_USERNAME");
+    const CommandResult again = run_entcam("download " + (tmp / "fruits.yaml").string() + " --root " +
+                                           (tmp / "cache").string() + " --json");
+    EXPECT_EQ(again.exit_code, 0) << again.err;
+    EXPECT_EQ(server.log().size(), requests);
+  }
+  // a bearer token is sent as such
+  ScopedEnv token("KAGGLE_API_TOKEN", "tok-abc");
+  const CommandResult bearer = run_entcam("download " + (tmp / "fruits.yaml").string() + " --root " +
+                                          (tmp / "cache3").string());
+  EXPECT_EQ(bearer.exit_code, 0) << bearer.err;
+  EXPECT_EQ(server.log().back().authorization, "Bearer tok-abc");
+  EXPECT_EQ(bearer.err.find("tok-abc"), std::string::npos);
 }
 
 TEST_F(DownloadCli, MalformedManifestNamesFileLineAndKey) {
