@@ -59,7 +59,9 @@ size_t on_write(char* data, size_t size, size_t n, void* user) {
 
 int on_progress(void* user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t, curl_off_t) {
   auto* t = static_cast<Transfer*>(user);
-  if (!t->progress && dltotal > 0) t->progress = std::make_unique<Progress>(t->label, (t->offset + dltotal) / 1024, "KiB");
+  // the bar starts once the size is known (or, without a Content-Length, at the first bytes)
+  if (!t->progress && (dltotal > 0 || dlnow > 0))
+    t->progress = std::make_unique<Progress>(t->label, dltotal > 0 ? (t->offset + dltotal) / 1024 : 0, "KiB");
   if (t->progress) t->progress->set((t->offset + dlnow) / 1024);
   return 0;
 }

@@ -167,7 +167,8 @@ std::vector<Candidate> loose_images(const fs::path& root, const std::string& dat
     if (!it->is_regular_file()) continue;
     const std::string ext = lower(it->path().extension().string());
     if (ext == ".xml") xml_by_stem.emplace(it->path().stem().string(), it->path());
-    else if (ext == ".txt" && lower(it->path().parent_path().filename().string()) != "." )
+    // YOLO labels live in a labels/ folder parallel to images/ (not README.txt and friends)
+    else if (ext == ".txt" && it->path().string().find("label") != std::string::npos)
       txt_by_stem.emplace(it->path().stem().string(), it->path());
   }
   std::vector<Candidate> out;
@@ -183,10 +184,7 @@ std::vector<Candidate> loose_images(const fs::path& root, const std::string& dat
     Candidate c{img, klass, {}, {}};
     const std::string stem = img.stem().string();
     if (auto x = xml_by_stem.find(stem); x != xml_by_stem.end()) c.voc = x->second;
-    else if (auto t = txt_by_stem.find(stem); t != txt_by_stem.end()) {
-      // YOLO labels live in a labels/ folder parallel to images/
-      if (t->second.string().find("label") != std::string::npos) c.yolo = t->second;
-    }
+    else if (auto t = txt_by_stem.find(stem); t != txt_by_stem.end()) c.yolo = t->second;
     out.push_back(c);
   }
   return out;
