@@ -186,6 +186,27 @@ TEST_F(DownloadCli, ArchiveWithParentEntryIsRefused) {
   EXPECT_FALSE(fs::exists(tmp / "cache/evil/data/Images"));  // nothing half-extracted in place
 }
 
+TEST_F(DownloadCli, ArchivesSharingAFolderAreMergedAndGzipAndZipWork) {
+  const std::string part1 = make_archive({{"cat/1.jpg", make_jpeg(40, 30, 1), ""},
+                                          {"cat/1.xml", make_voc("1", 40, 30, "cat", {{1, 1, 10, 10}}), ""}},
+                                         "tar.gz", tmp / "scratch");
+  const std::string part2 = make_archive({{"cat/2.jpg", make_jpeg(40, 30, 2), ""},
+                                          {"dog/3.jpg", make_jpeg(40, 30, 3), ""}},
+                                         "zip", tmp / "scratch");
+  server.put("/parts/part1.tar.gz", part1);
+  server.put("/parts/part2.zip", part2);
+  write_file_atomic(tmp / "pets.yaml", "name: pets\nlayout: image-folder\nfiles:\n  - url: " +
+                                           server.url("/parts/part1.tar.gz") + "\n  - url: " +
+                                           server.url("/parts/part2.zip") + "\n");
+  const auto j = run_json((tmp / "pets.yaml").string() + " --root " + (tmp / "cache").string() + " --json");
+  EXPECT_TRUE(fs::is_regular_file(tmp / "cache/pets/data/cat/1.jpg"));
+  EXPECT_TRUE(fs::is_regular_file(tmp / "cache/pets/data/cat/2.jpg"));  // merged, not replaced
+  EXPECT_TRUE(fs::is_regular_file(tmp / "cache/pets/data/dog/3.jpg"));
+  EXPECT_EQ(j.at("images"), 3);
+  EXPECT_EQ(j.at("classes"), 2);
+  EXPECT_EQ(j.at("boxes"), 1);
+}
+
 TEST_F(DownloadCli, CorruptJpegIsSkippedAndCounted) {
   dogs = make_dogs_fixture(tmp / "scratch.tar", /*corrupt_one=*/true);
   server.put("/dogs/images.tar", dogs.images_tar);
