@@ -33,7 +33,10 @@ struct EntropyOptions {
 // [N, n] float32 values -> [N] float64 entropies (same device).
 // histogram: numpy.histogram(x, bins) counts + scipy.stats.entropy; unique: skimage's
 // shannon_entropy; distribution: scipy.stats.entropy(x) with all-zero rows giving 0.
+// CPU tensors take a TBB-parallel pass per map; other devices the tensor-op version.
 torch::Tensor row_entropy(const torch::Tensor& values, const EntropyOptions& options);
+// The same, with tensor operations only (any device; exposed so tests compare the two).
+torch::Tensor row_entropy_tensor_ops(const torch::Tensor& values, const EntropyOptions& options);
 
 // Number of equal-width bins numpy.histogram_bin_edges picks for one row, given its
 // statistics (exposed for tests).

@@ -86,7 +86,7 @@ int run_explain(const ExplainArgs& a) {
         auto map = mm.maps[b].contiguous();
         const std::string file = stem + "/" + m->id + ".npy";
         write_npy(fs::path(a.out) / file, map.sizes().vec(), map.data_ptr<float>());
-        if (!in.images.empty()) write_png(fs::path(a.out) / stem / (std::string(m->id) + ".png"), overlay_map(in.images[i], map));
+        if (!in.images.empty()) write_rgb_png(fs::path(a.out) / stem / (std::string(m->id) + ".png"), overlay_map(in.images[i], map));
         item["methods"][m->id] = {{"file", file}, {"degenerate", bool(mm.degenerate[b])},
                                   {"seconds", mm.seconds / double(end - begin)}};
       }

@@ -1,6 +1,9 @@
 // The `entcam` binary: subcommands over the entcam library (SPEC §1).
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
+#include <thread>
+#include <torch/torch.h>
 #include <vector>
 
 #include "cli/commands.h"
@@ -13,7 +16,14 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("entcam ") + ENTCAM_VERSION);
   app.require_subcommand(1);
   bool quiet = false;
+  // LibTorch defaults to one thread per physical core; on small VMs with hyper-threads
+  // that leaves half the CPUs idle, so entcam uses every hardware thread unless
+  // OMP_NUM_THREADS or --threads says otherwise.
+  int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (const char* env = std::getenv("OMP_NUM_THREADS"); env && std::atoi(env) > 0) threads = std::atoi(env);
   app.add_flag("-q,--quiet", quiet, "No progress bars");
+  app.add_option("--threads", threads, "CPU threads for tensor work (default: $OMP_NUM_THREADS, else all hardware threads)")
+      ->capture_default_str()->check(CLI::Range(1, 1024));
   std::vector<cli::Command> commands = {cli::add_run(app),     cli::add_explain(app),  cli::add_predict(app),
                                         cli::add_score(app),   cli::add_compare(app),  cli::add_download(app),
                                         cli::add_merge(app)};
@@ -30,6 +40,7 @@ int main(int argc, char** argv) {
     return kExitBadInput;
   }
   Progress::set_enabled(!quiet);
+  torch::set_num_threads(threads);
   try {
     for (auto& c : commands)
       if (c.app->parsed()) return c.run();
