@@ -150,6 +150,7 @@ PreparedDataset prepare_dataset(const Manifest& m, const fs::path& root) {
   p.data_dir = p.dir / "data";
   DirLock lock(p.dir);
   if (m.layout == "fashion-scenes") {
+    p.data_dir = p.dir / ("data-" + scenes_fingerprint(m.scenes));
     materialise_scenes(m.scenes, p.data_dir);
   }
   if (!m.files.empty()) {
@@ -162,7 +163,7 @@ PreparedDataset prepare_dataset(const Manifest& m, const fs::path& root) {
   if (!m.boxes.empty() && !fs::is_regular_file(m.boxes))
     throw file_error(m.source.string(), "boxes: " + m.boxes.string() + " not found (expected a BOXES.json file)");
   const std::string key = index_key(m, p.data_dir);
-  const fs::path index = p.dir / "index.json";
+  const fs::path index = p.dir / (p.data_dir.filename().string() + ".index.json");
   if (auto cached = read_index(p.data_dir, index, key)) {
     p.dataset = std::move(*cached);
   } else {
