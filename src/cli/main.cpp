@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "core/error.h"
+#include "core/interrupt.h"
 #include "core/progress.h"
 
 int main(int argc, char** argv) {
@@ -40,10 +41,14 @@ int main(int argc, char** argv) {
     return kExitBadInput;
   }
   Progress::set_enabled(!quiet);
+  install_interrupt_handler();
   torch::set_num_threads(threads);
   try {
     for (auto& c : commands)
       if (c.app->parsed()) return c.run();
+  } catch (const Interrupted& e) {
+    std::fprintf(stderr, "\nentcam: %s\n", e.what());
+    return 130;
   } catch (const InputError& e) {
     std::fprintf(stderr, "entcam: error: %s\n", e.what());
     return kExitBadInput;

@@ -135,6 +135,7 @@ nlohmann::json train_stage_key(const ExperimentSettings& s, const DatasetSetting
 
 nlohmann::json explain_stage_key(const ExperimentSettings& s, const DatasetSettings& d) {
   nlohmann::json key = train_stage_key(s, d);
+  key["records_format"] = 1;  // bump when the explain records change shape
   key["explain_images"] = d.explain_images;
   key["cam"] = {{"methods", s.methods}, {"layer", s.layer}, {"label", s.explain_label},
                 {"entropy", s.entropy.to_string()}, {"score_cam", s.score_cam_variant}};

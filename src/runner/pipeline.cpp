@@ -242,7 +242,9 @@ RunResult run_experiment(const fs::path& file, const RunOptions& o) {
   for (size_t i = 0; i < all_points.size(); ++i)
     if (!shard.by_points || int(i % size_t(shard.count)) == shard.index) points.push_back(all_points[i]);
   const fs::path exp_dir = base_settings.results / base_settings.experiment;
-  const fs::path cache_dir = exp_dir / "cache";
+  // Stage outputs are keyed by content, so experiments share them: entropy-sweep reuses the
+  // model quickstart trained when their data and training settings agree.
+  const fs::path cache_dir = base_settings.results / "cache";
 
   if (o.dry_run) {
     std::printf("%s\n", base.to_json().dump(2).c_str());

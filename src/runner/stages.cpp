@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "core/interrupt.h"
 #include "core/progress.h"
 #include "core/rng.h"
 #include "data/loader.h"
@@ -115,6 +116,7 @@ nlohmann::json explain_stage(const ExperimentSettings& s, const DatasetRun& run,
     Progress progress("capture " + ds.name + " @" + s.layer, int64_t(n_batches), "batch");
     for (size_t b = 0; b < n_batches; ++b) {
       progress.set(int64_t(b));
+      check_interrupt();
       if (int(b % size_t(shard_count)) != shard_index) continue;  // shards split whole batches
       const size_t begin = b * size_t(s.cam_batch), end = std::min(run.explain.size(), begin + size_t(s.cam_batch));
       Batch batch = loader.load(std::vector<size_t>(run.explain.begin() + long(begin), run.explain.begin() + long(end)));
@@ -151,6 +153,7 @@ nlohmann::json explain_stage(const ExperimentSettings& s, const DatasetRun& run,
   std::vector<std::string> warnings;
   Progress progress("explain " + ds.name, int64_t(found->second.size()), "batch");
   for (const CapturedBatch& cb : found->second) {
+    check_interrupt();
     auto maps = run_methods(cb.capture, methods, options, &model);
     for (const auto& [id, mm] : maps) method_seconds[id] = method_seconds.value(id, 0.0) + mm.seconds;
     // SPEC §2 note: after a GAP head G is constant over space at the last layer.
