@@ -55,7 +55,7 @@ int main() {
                             torch::nn::Conv2d(torch::nn::Conv2dOptions(16, 32, 5).stride(4)), torch::nn::ReLU(),
                             torch::nn::AdaptiveAvgPool2d(1), torch::nn::Flatten(), torch::nn::Linear(32, 10));
   net->eval();
-  Classifier clf;
+  ProbabilityModel clf;
   clf.batch_size = 32;
   clf.probabilities = [&](const torch::Tensor& x) { return torch::softmax(net->forward(x), 1); };
   const auto image = torch::rand({3, 299, 299}) * 2 - 1;

@@ -10,8 +10,8 @@
 namespace entcam {
 namespace {
 
-Classifier linear_model(std::atomic<int>* calls = nullptr, std::atomic<int>* inputs = nullptr) {
-  Classifier c;
+ProbabilityModel linear_model(std::atomic<int>* calls = nullptr, std::atomic<int>* inputs = nullptr) {
+  ProbabilityModel c;
   c.batch_size = 32;
   c.probabilities = [calls, inputs](const torch::Tensor& x) {
     if (calls) ++*calls;

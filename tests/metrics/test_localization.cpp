@@ -22,7 +22,7 @@ cv::Mat mat(int h, int w, std::initializer_list<float> v) {
 // A w x h map that is `inside` on the inclusive box b and 0 elsewhere.
 cv::Mat rect_map(int w, int h, Box b, float inside = 1.0f) {
   cv::Mat m = cv::Mat::zeros(h, w, CV_32FC1);
-  m(cv::Rect(b.x0, b.y0, b.x1 - b.x0 + 1, b.y1 - b.y0 + 1)) = inside;
+  m(cv::Rect(b.xmin, b.ymin, b.xmax - b.xmin + 1, b.ymax - b.ymin + 1)) = inside;
   return m;
 }
 
