@@ -235,4 +235,17 @@ std::map<std::string, BoxesEntry> read_boxes_json(const std::filesystem::path& p
   return out;
 }
 
+void write_boxes_json(const Dataset& ds, const std::vector<size_t>& indices, const std::filesystem::path& path) {
+  nlohmann::json images = nlohmann::json::array();
+  const auto add = [&](const Sample& s) {
+    nlohmann::json boxes = nlohmann::json::array();
+    for (const Box& b : s.boxes) boxes.push_back({b.xmin, b.ymin, b.xmax, b.ymax});
+    images.push_back({{"id", s.id}, {"width", s.width}, {"height", s.height}, {"boxes", boxes}, {"class", s.label}});
+  };
+  if (indices.empty())
+    for (const Sample& s : ds.samples) add(s);
+  for (size_t i : indices) add(ds.samples.at(i));
+  write_file_atomic(path, nlohmann::json{{"images", images}}.dump() + "\n");
+}
+
 }  // namespace entcam

@@ -35,4 +35,8 @@ struct BoxesEntry {
 // SPEC §1 BOXES.json, keyed by image id. Throws InputError naming the file and the entry.
 std::map<std::string, BoxesEntry> read_boxes_json(const std::filesystem::path& path);
 
+// Writes SPEC BOXES.json for the given samples (all when `indices` is empty), atomically:
+// id = sample id, the image's own width/height, its boxes and its class.
+void write_boxes_json(const Dataset& ds, const std::vector<size_t>& indices, const std::filesystem::path& path);
+
 }  // namespace entcam

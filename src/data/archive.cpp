@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "core/error.h"
+#include "core/progress.h"
 
 namespace entcam {
 namespace fs = std::filesystem;
@@ -55,7 +56,14 @@ bool extract_archive(const fs::path& archive_path, const fs::path& target) {
   fs::create_directories(target);
   const fs::path base = fs::absolute(target);
   bool first = true;
+  std::error_code size_ec;
+  const auto archive_bytes = int64_t(fs::file_size(archive_path, size_ec));
+  std::unique_ptr<Progress> progress;
   for (;;) {
+    if (!first) {
+      if (!progress) progress = std::make_unique<Progress>("extract " + archive_path.filename().string(), archive_bytes / 1024, "KiB");
+      progress->set(archive_filter_bytes(in.get(), -1) / 1024);  // compressed bytes read so far
+    }
     struct archive_entry* e = nullptr;
     const int r = archive_read_next_header(in.get(), &e);
     if (r == ARCHIVE_EOF) break;
@@ -100,10 +108,11 @@ bool extract_archive(const fs::path& archive_path, const fs::path& target) {
     if (archive_write_finish_entry(out.get()) < ARCHIVE_WARN)
       throw file_error(name, "cannot finish entry '" + entry + "': " + archive_error_string(out.get()));
   }
-  if (first) {
-    // An empty tar reads as EOF at once; a non-archive fails above. Both yield no files.
-  }
   archive_write_close(out.get());
+  if (progress) {
+    progress->set(archive_bytes / 1024);
+    progress->finish();
+  }
   return true;
 }
 

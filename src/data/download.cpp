@@ -59,7 +59,9 @@ size_t on_write(char* data, size_t size, size_t n, void* user) {
 
 int on_progress(void* user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t, curl_off_t) {
   auto* t = static_cast<Transfer*>(user);
-  if (!t->progress && dltotal > 0) t->progress = std::make_unique<Progress>(t->label, (t->offset + dltotal) / 1024, "KiB");
+  // the bar starts once the size is known (or, without a Content-Length, at the first bytes)
+  if (!t->progress && (dltotal > 0 || dlnow > 0))
+    t->progress = std::make_unique<Progress>(t->label, dltotal > 0 ? (t->offset + dltotal) / 1024 : 0, "KiB");
   if (t->progress) t->progress->set((t->offset + dlnow) / 1024);
   return 0;
 }
@@ -181,6 +183,10 @@ KaggleCredentials kaggle_credentials(const std::string& dataset) {
   c.username = env("KAGGLE_USERNAME");
   c.key = env("KAGGLE_KEY");
   if (!c.username.empty() && !c.key.empty()) return c;
+  if (c.username.empty() != c.key.empty())
+    throw InputError(std::string("Kaggle credentials: ") + (c.username.empty() ? "KAGGLE_KEY" : "KAGGLE_USERNAME") +
+                     " is set but " + (c.username.empty() ? "KAGGLE_USERNAME" : "KAGGLE_KEY") +
+                     " is not; set both (or KAGGLE_API_TOKEN)");
   const std::string dir = !env("KAGGLE_CONFIG_DIR").empty() ? env("KAGGLE_CONFIG_DIR") : env("HOME") + "/.kaggle";
   const fs::path file = fs::path(dir) / "kaggle.json";
   std::error_code ec;
@@ -237,11 +243,12 @@ std::string fetch_file(const ManifestFile& file, const fs::path& dir, const Down
       if (k > 0) {
         const int wait = o.backoff_ms * (1 << std::min(k - 1, 10));
         std::fprintf(stderr, "entcam: %s: %s; retry %d/%d in %.1f s%s\n", file.name.c_str(), a.reason.c_str(), k,
-                     o.retries, wait / 1000.0, fs::exists(part, ec) ? " (resuming)" : "");
+                     o.retries, wait / 1000.0, fs::exists(part, ec) ? " (will resume)" : "");
         std::this_thread::sleep_for(std::chrono::milliseconds(wait));
       }
       resumed = resumed || (fs::exists(part, ec) && fs::file_size(part, ec) > 0);
       a = attempt(url, part, o, use_cred ? &cred : nullptr, file.name);
+      if (!a.ok && fs::file_size(part, ec) == 0) fs::remove(part, ec);  // nothing to resume from
       if (a.ok || !a.retry) break;
       if (a.restart) fs::remove(part, ec);
     }

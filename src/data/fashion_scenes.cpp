@@ -205,12 +205,18 @@ Scene render_scene(const IdxImages& src, const SceneOptions& o, int index) {
   return s;
 }
 
+static nlohmann::json scene_params(const SceneOptions& o) {
+  return {{"version", 1},         {"count", o.count},         {"canvas", o.canvas},
+          {"min_items", o.min_items}, {"max_items", o.max_items}, {"min_scale", o.min_scale},
+          {"max_scale", o.max_scale}, {"clutter", o.clutter},     {"seed", o.seed},
+          {"classes", scene_classes(o)}};
+}
+
+std::string scenes_fingerprint(const SceneOptions& o) { return sha256_hex(scene_params(o).dump()).substr(0, 12); }
+
 void materialise_scenes(const SceneOptions& o, const fs::path& data_dir) {
   const std::vector<int> classes = scene_classes(o);
-  nlohmann::json params = {{"version", 1},         {"count", o.count},         {"canvas", o.canvas},
-                           {"min_items", o.min_items}, {"max_items", o.max_items}, {"min_scale", o.min_scale},
-                           {"max_scale", o.max_scale}, {"clutter", o.clutter},     {"seed", o.seed},
-                           {"classes", classes}};
+  const nlohmann::json params = scene_params(o);
   const fs::path marker = data_dir / ".entcam-scenes.json";
   std::error_code ec;
   if (fs::is_regular_file(marker, ec)) {

@@ -50,6 +50,11 @@ std::vector<int> scene_classes(const SceneOptions& o);
 // Renders scene `index` (deterministic from o.seed and index).
 Scene render_scene(const IdxImages& src, const SceneOptions& o, int index);
 
+// A short hex fingerprint of everything that shapes the scenes (options + renderer version):
+// scenes rendered with other options live in another folder, so concurrent runs with
+// different options never replace each other's images.
+std::string scenes_fingerprint(const SceneOptions& o);
+
 // Writes all scenes into `data_dir` (scenes/<class>/<n>.png, BOXES.json) unless a previous
 // run already wrote them with the same options. Built in a temp folder, moved into place.
 void materialise_scenes(const SceneOptions& o, const std::filesystem::path& data_dir);

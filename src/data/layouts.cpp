@@ -3,13 +3,16 @@
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <opencv2/imgcodecs.hpp>
 #include <set>
 
 #include "core/error.h"
+#include "core/progress.h"
 #include "data/annotations.h"
 
 namespace entcam {
@@ -167,7 +170,8 @@ std::vector<Candidate> loose_images(const fs::path& root, const std::string& dat
     if (!it->is_regular_file()) continue;
     const std::string ext = lower(it->path().extension().string());
     if (ext == ".xml") xml_by_stem.emplace(it->path().stem().string(), it->path());
-    else if (ext == ".txt" && lower(it->path().parent_path().filename().string()) != "." )
+    // YOLO labels live in a labels/ folder parallel to images/ (not README.txt and friends)
+    else if (ext == ".txt" && it->path().string().find("label") != std::string::npos)
       txt_by_stem.emplace(it->path().stem().string(), it->path());
   }
   std::vector<Candidate> out;
@@ -183,10 +187,7 @@ std::vector<Candidate> loose_images(const fs::path& root, const std::string& dat
     Candidate c{img, klass, {}, {}};
     const std::string stem = img.stem().string();
     if (auto x = xml_by_stem.find(stem); x != xml_by_stem.end()) c.voc = x->second;
-    else if (auto t = txt_by_stem.find(stem); t != txt_by_stem.end()) {
-      // YOLO labels live in a labels/ folder parallel to images/
-      if (t->second.string().find("label") != std::string::npos) c.yolo = t->second;
-    }
+    else if (auto t = txt_by_stem.find(stem); t != txt_by_stem.end()) c.yolo = t->second;
     out.push_back(c);
   }
   return out;
@@ -243,7 +244,23 @@ Dataset parse_dataset(const std::string& layout, const fs::path& root, const Par
     for (auto& [id, e] : read_boxes_json(root / "BOXES.json")) extra.emplace(id, e);
 
   std::vector<Checked> checked(cands.size());
+  // every image is decoded once to catch corrupt files: a bar for the big datasets
+  Progress progress("check " + options.name + " images", int64_t(cands.size()), "img");
+  std::atomic<int64_t> done{0};
+  std::mutex progress_mutex;
   tbb::parallel_for(size_t(0), cands.size(), [&](size_t i) {
+    struct Tick {  // counts the image however the lambda returns
+      std::atomic<int64_t>& done;
+      std::mutex& m;
+      Progress& p;
+      ~Tick() {
+        const int64_t n = ++done;
+        if (m.try_lock()) {
+          p.set(n);
+          m.unlock();
+        }
+      }
+    } tick{done, progress_mutex, progress};
     const Candidate& c = cands[i];
     Checked& r = checked[i];
     Sample& s = r.sample;
@@ -285,6 +302,8 @@ Dataset parse_dataset(const std::string& layout, const fs::path& root, const Par
     r.ok = true;
   });
 
+  progress.set(int64_t(cands.size()));
+  progress.finish();
   Dataset ds;
   ds.name = options.name;
   ds.root = root;

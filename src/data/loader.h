@@ -64,6 +64,7 @@ struct LoaderOptions {
   bool prefetch = true;   // prepare the next batch while the caller works on this one
 };
 
+// Keeps a reference to `dataset`: it must outlive the loader.
 class Loader {
  public:
   Loader(const Dataset& dataset, std::vector<size_t> indices, LoaderOptions options);

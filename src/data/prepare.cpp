@@ -21,6 +21,19 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// Moves `src` to `dest`; where both are folders their contents are merged, a file
+// replaces what was there.
+void merge_move(const fs::path& src, const fs::path& dest) {
+  std::error_code ec;
+  if (fs::is_directory(src) && fs::is_directory(dest) && !fs::is_symlink(dest)) {
+    for (const auto& e : fs::directory_iterator(src)) merge_move(e.path(), dest / e.path().filename());
+    fs::remove(src, ec);
+    return;
+  }
+  if (fs::exists(fs::symlink_status(dest))) fs::remove_all(dest, ec);
+  fs::rename(src, dest);
+}
+
 // Extracts (or copies, for a plain file) one verified download into data_dir, unless the
 // marker says this exact file was extracted already.
 void unpack(const fs::path& file, const std::string& sha, const fs::path& dir, const fs::path& data_dir) {
@@ -39,13 +52,9 @@ void unpack(const fs::path& file, const std::string& sha, const fs::path& dir, c
     fs::remove_all(tmp, ec);
     throw;
   }
-  // complete: move each top-level entry into place (replacing an older copy of it)
+  // complete: move it into place, merging folders (archives split in parts share them)
   fs::create_directories(data_dir);
-  for (const auto& e : fs::directory_iterator(tmp)) {
-    const fs::path dest = data_dir / e.path().filename();
-    fs::remove_all(dest, ec);
-    fs::rename(e.path(), dest);
-  }
+  for (const auto& e : fs::directory_iterator(tmp)) merge_move(e.path(), data_dir / e.path().filename());
   fs::remove_all(tmp, ec);
   write_file_atomic(marker, sha + "\n");
 }
@@ -141,6 +150,7 @@ PreparedDataset prepare_dataset(const Manifest& m, const fs::path& root) {
   p.data_dir = p.dir / "data";
   DirLock lock(p.dir);
   if (m.layout == "fashion-scenes") {
+    p.data_dir = p.dir / ("data-" + scenes_fingerprint(m.scenes));
     materialise_scenes(m.scenes, p.data_dir);
   }
   if (!m.files.empty()) {
@@ -153,7 +163,7 @@ PreparedDataset prepare_dataset(const Manifest& m, const fs::path& root) {
   if (!m.boxes.empty() && !fs::is_regular_file(m.boxes))
     throw file_error(m.source.string(), "boxes: " + m.boxes.string() + " not found (expected a BOXES.json file)");
   const std::string key = index_key(m, p.data_dir);
-  const fs::path index = p.dir / "index.json";
+  const fs::path index = p.dir / (p.data_dir.filename().string() + ".index.json");
   if (auto cached = read_index(p.data_dir, index, key)) {
     p.dataset = std::move(*cached);
   } else {

@@ -7,7 +7,8 @@
 //                                           manifest has no checksum: recorded on first download)
 //   <root>/<name>/data/                     extracted content, what the layout parser reads
 //   <root>/<name>/data/.entcam-extracted/   one marker per archive: the sha256 it was extracted from
-//   <root>/<name>/index.json                the parse result, reused while nothing above changed
+//   <root>/<name>/data-<fingerprint>/       fashion-scenes: one folder per scene options
+//   <root>/<name>/<data folder>.index.json  the parse result, reused while nothing above changed
 //   <root>/<name>/.lock                     flock: one entcam process at a time prepares a dataset
 #include <filesystem>
 #include <string>

@@ -186,6 +186,27 @@ TEST_F(DownloadCli, ArchiveWithParentEntryIsRefused) {
   EXPECT_FALSE(fs::exists(tmp / "cache/evil/data/Images"));  // nothing half-extracted in place
 }
 
+TEST_F(DownloadCli, ArchivesSharingAFolderAreMergedAndGzipAndZipWork) {
+  const std::string part1 = make_archive({{"cat/1.jpg", make_jpeg(40, 30, 1), ""},
+                                          {"cat/1.xml", make_voc("1", 40, 30, "cat", {{1, 1, 10, 10}}), ""}},
+                                         "tar.gz", tmp / "scratch");
+  const std::string part2 = make_archive({{"cat/2.jpg", make_jpeg(40, 30, 2), ""},
+                                          {"dog/3.jpg", make_jpeg(40, 30, 3), ""}},
+                                         "zip", tmp / "scratch");
+  server.put("/parts/part1.tar.gz", part1);
+  server.put("/parts/part2.zip", part2);
+  write_file_atomic(tmp / "pets.yaml", "name: pets\nlayout: image-folder\nfiles:\n  - url: " +
+                                           server.url("/parts/part1.tar.gz") + "\n  - url: " +
+                                           server.url("/parts/part2.zip") + "\n");
+  const auto j = run_json((tmp / "pets.yaml").string() + " --root " + (tmp / "cache").string() + " --json");
+  EXPECT_TRUE(fs::is_regular_file(tmp / "cache/pets/data/cat/1.jpg"));
+  EXPECT_TRUE(fs::is_regular_file(tmp / "cache/pets/data/cat/2.jpg"));  // merged, not replaced
+  EXPECT_TRUE(fs::is_regular_file(tmp / "cache/pets/data/dog/3.jpg"));
+  EXPECT_EQ(j.at("images"), 3);
+  EXPECT_EQ(j.at("classes"), 2);
+  EXPECT_EQ(j.at("boxes"), 1);
+}
+
 TEST_F(DownloadCli, CorruptJpegIsSkippedAndCounted) {
   dogs = make_dogs_fixture(tmp / "scratch.tar", /*corrupt_one=*/true);
   server.put("/dogs/images.tar", dogs.images_tar);
@@ -246,6 +267,23 @@ TEST_F(DownloadCli, KaggleNeedsCredentialsAndSendsThemWithoutLoggingThem) {
   EXPECT_EQ(r.err.find("s3cr3t"), std::string::npos);
   EXPECT_EQ(r.out.find("s3cr3t"), std::string::npos);
   EXPECT_TRUE(fs::exists(tmp / "cache/fruits/downloads/fruits.zip.sha256"));
+
+  // cached: no credentials and no request needed
+  const size_t requests = server.log().size();
+  {
+    ::unsetenv("KAGGLE_USERNAME");
+    const CommandResult again = run_entcam("download " + (tmp / "fruits.yaml").string() + " --root " +
+                                           (tmp / "cache").string() + " --json");
+    EXPECT_EQ(again.exit_code, 0) << again.err;
+    EXPECT_EQ(server.log().size(), requests);
+  }
+  // a bearer token is sent as such
+  ScopedEnv token("KAGGLE_API_TOKEN", "tok-abc");
+  const CommandResult bearer = run_entcam("download " + (tmp / "fruits.yaml").string() + " --root " +
+                                          (tmp / "cache3").string());
+  EXPECT_EQ(bearer.exit_code, 0) << bearer.err;
+  EXPECT_EQ(server.log().back().authorization, "Bearer tok-abc");
+  EXPECT_EQ(bearer.err.find("tok-abc"), std::string::npos);
 }
 
 TEST_F(DownloadCli, MalformedManifestNamesFileLineAndKey) {

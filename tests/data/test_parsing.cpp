@@ -73,6 +73,17 @@ TEST(BoxesJson, ReadsSpecFormatAndRejectsBadEntries) {
   EXPECT_EQ(m.at("a").boxes.at(0), (Box{1, 2, 3, 4, false}));
   EXPECT_EQ(m.at("a").klass, 3);
   EXPECT_EQ(m.at("b").klass, -1);
+  // round trip through the writer
+  Dataset ds;
+  ds.classes = {"x", "y"};
+  ds.samples.push_back({"dir/a", "/a.jpg", 1, 10, 8, {{1, 2, 3, 4, false}, {0, 0, 9, 7, true}}});
+  write_boxes_json(ds, {}, tmp / "w.json");
+  const auto w = read_boxes_json(tmp / "w.json");
+  ASSERT_EQ(w.count("dir/a"), 1u);
+  EXPECT_EQ(w.at("dir/a").klass, 1);
+  EXPECT_EQ(w.at("dir/a").width, 10);
+  ASSERT_EQ(w.at("dir/a").boxes.size(), 2u);
+  EXPECT_EQ(w.at("dir/a").boxes[1], (Box{0, 0, 9, 7, false}));  // BOXES.json has no difficult flag
   write_file_atomic(tmp / "bad.json", R"({"images": [{"id": "a", "width": 10, "height": 8, "boxes": [[1, 2, 3]]}]})");
   try {
     read_boxes_json(tmp / "bad.json");
