@@ -98,16 +98,27 @@ cv::Mat apply_geometry(const cv::Mat& rgb, const std::vector<GeomOp>& ops) {
   return cur.isContinuous() ? cur : cur.clone();
 }
 
-torch::Tensor to_tensor(const cv::Mat& rgb, const TransformOptions& o) {
+// Writes normalised CHW floats for an RGB uint8 image into `out` (3 * H * W floats).
+static void normalise_into(const cv::Mat& rgb, const TransformOptions& o, float* out) {
   const int H = rgb.rows, W = rgb.cols;
-  torch::Tensor t = torch::empty({3, H, W}, torch::kFloat32);
-  float* out = t.data_ptr<float>();
   const float a = 1.0f / (255.0f * o.std), b = -o.mean / o.std;
+  float* r = out;
+  float* g = out + size_t(H) * W;
+  float* bl = out + 2 * size_t(H) * W;
   for (int y = 0; y < H; ++y) {
     const uint8_t* row = rgb.ptr<uint8_t>(y);
-    for (int x = 0; x < W; ++x)
-      for (int c = 0; c < 3; ++c) out[(size_t(c) * H + y) * W + x] = row[3 * x + c] * a + b;
+    const size_t base = size_t(y) * W;
+    for (int x = 0; x < W; ++x) {
+      r[base + x] = row[3 * x] * a + b;
+      g[base + x] = row[3 * x + 1] * a + b;
+      bl[base + x] = row[3 * x + 2] * a + b;
+    }
   }
+}
+
+torch::Tensor to_tensor(const cv::Mat& rgb, const TransformOptions& o) {
+  torch::Tensor t = torch::empty({3, rgb.rows, rgb.cols}, torch::kFloat32);
+  normalise_into(rgb, o, t.data_ptr<float>());
   return t;
 }
 
@@ -155,7 +166,10 @@ std::vector<size_t> Loader::take_next() {
 
 Batch Loader::load(const std::vector<size_t>& items, int epoch) {
   const size_t n = items.size();
-  std::vector<torch::Tensor> tensors(n);
+  const int S = o_.transform.size;
+  // workers write straight into the batch tensor (no stacking copy afterwards)
+  torch::Tensor images = torch::empty({int64_t(n), 3, S, S}, torch::kFloat32);
+  float* const base = images.data_ptr<float>();
   std::vector<std::vector<Box>> boxes(n);
   std::vector<char> ok(n, 0);
   std::vector<std::string> warnings(n);
@@ -171,7 +185,9 @@ Batch Loader::load(const std::vector<size_t>& items, int epoch) {
       }
       SplitMix64 rng(mix_seed(o_.seed, uint64_t(epoch), uint64_t(items[k])));
       const auto ops = plan_transform(rgb.cols, rgb.rows, o_.transform, &rng);
-      tensors[k] = to_tensor(apply_geometry(rgb, ops), o_.transform);
+      const cv::Mat out = apply_geometry(rgb, ops);
+      if (out.rows != S || out.cols != S) throw std::logic_error("loader: transform produced the wrong size");
+      normalise_into(out, o_.transform, base + k * 3 * size_t(S) * size_t(S));
       // boxes were parsed for the file's size; a file that changed since is rescaled first
       std::vector<Box> bx = s.boxes;
       if (s.width > 0 && (s.width != rgb.cols || s.height != rgb.rows))
@@ -181,21 +197,19 @@ Batch Loader::load(const std::vector<size_t>& items, int epoch) {
     });
   });
   Batch batch;
-  std::vector<torch::Tensor> kept;
-  std::vector<int64_t> labels;
+  std::vector<int64_t> labels, kept;
   for (size_t k = 0; k < n; ++k) {
     if (!ok[k]) {
       ++skipped_;
       std::fprintf(stderr, "entcam: warning: %s\n", warnings[k].c_str());
       continue;
     }
-    kept.push_back(tensors[k]);
+    kept.push_back(int64_t(k));
     labels.push_back(ds_.samples[items[k]].label);
     batch.boxes.push_back(std::move(boxes[k]));
     batch.indices.push_back(items[k]);
   }
-  const int S = o_.transform.size;
-  batch.images = kept.empty() ? torch::empty({0, 3, S, S}) : torch::stack(kept);
+  batch.images = kept.size() == n ? images : images.index_select(0, torch::tensor(kept, torch::kInt64));
   batch.labels = torch::tensor(labels, torch::kInt64);
   return batch;
 }
