@@ -26,7 +26,7 @@ cv::Mat overlay_map(const cv::Mat& rgb, const torch::Tensor& map, double alpha) 
   return out;
 }
 
-void write_png(const std::filesystem::path& path, const cv::Mat& rgb) {
+void write_rgb_png(const std::filesystem::path& path, const cv::Mat& rgb) {
   cv::Mat bgr;
   cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
   std::vector<uchar> bytes;

@@ -9,6 +9,6 @@
 namespace entcam {
 
 cv::Mat overlay_map(const cv::Mat& rgb, const torch::Tensor& map, double alpha = 0.5);
-void write_png(const std::filesystem::path& path, const cv::Mat& rgb);  // atomic
+void write_rgb_png(const std::filesystem::path& path, const cv::Mat& rgb);  // atomic
 
 }  // namespace entcam

@@ -8,6 +8,7 @@
 #include "cli/inputs.h"
 #include "core/error.h"
 #include "core/fs.h"
+#include "core/interrupt.h"
 #include "core/npy.h"
 #include "core/progress.h"
 #include "models/model_spec.h"
@@ -15,10 +16,9 @@
 namespace entcam::cli {
 namespace {
 
-struct ExplainArgs {
-  std::string model, tensor, methods = "all", cls = "pred", layer, entropy, out, device = "auto";
+struct ExplainArgs : ModelInputArgs {
+  std::string methods = "all", cls = "pred", layer, entropy, out;
   std::string score_cam_variant = "wang";
-  std::vector<std::string> images;
   int64_t batch_size = 8, perturbation_batch = 32;
 };
 
@@ -68,6 +68,7 @@ int run_explain(const ExplainArgs& a) {
   const int64_t N = in.batch.size(0);
   Progress progress("explain", N, "img");
   for (int64_t begin = 0; begin < N; begin += a.batch_size) {
+    check_interrupt();
     const int64_t end = std::min(N, begin + a.batch_size);
     auto x = in.batch.slice(0, begin, end).to(device);
     torch::Tensor classes;
@@ -86,7 +87,7 @@ int run_explain(const ExplainArgs& a) {
         auto map = mm.maps[b].contiguous();
         const std::string file = stem + "/" + m->id + ".npy";
         write_npy(fs::path(a.out) / file, map.sizes().vec(), map.data_ptr<float>());
-        if (!in.images.empty()) write_png(fs::path(a.out) / stem / (std::string(m->id) + ".png"), overlay_map(in.images[i], map));
+        if (!in.images.empty()) write_rgb_png(fs::path(a.out) / stem / (std::string(m->id) + ".png"), overlay_map(in.images[i], map));
         item["methods"][m->id] = {{"file", file}, {"degenerate", bool(mm.degenerate[b])},
                                   {"seconds", mm.seconds / double(end - begin)}};
       }
@@ -107,10 +108,7 @@ int run_explain(const ExplainArgs& a) {
 Command add_explain(CLI::App& app) {
   auto args = std::make_shared<ExplainArgs>();
   CLI::App* sub = app.add_subcommand("explain", "Write CAM maps (.npy, and .png overlays for images) for a model and inputs");
-  sub->add_option("--model", args->model, "xception:FILE.safetensors | xception-mini:FILE | torchscript:FILE.pt | FILE.safetensors")->required();
-  auto* img = sub->add_option("--image", args->images, "Image files (eval transform of the model)");
-  auto* ten = sub->add_option("--tensor", args->tensor, "float32 .npy batch [N,3,H,W], fed as is");
-  img->excludes(ten);
+  add_model_input_options(sub, *args);
   sub->add_option("--methods", args->methods, "all, or a comma-separated list of method ids")->capture_default_str();
   sub->add_option("--class", args->cls, "Class to explain: an index, or pred (top-scoring)")->capture_default_str();
   sub->add_option("--layer", args->layer, "Target layer (default: the model's, act4 for Xception)");
@@ -120,7 +118,6 @@ Command add_explain(CLI::App& app) {
   sub->add_option("--perturbation-batch", args->perturbation_batch, "Masked inputs per pass for score_cam / ablation_cam")
       ->capture_default_str()->check(CLI::Range(1, 4096));
   sub->add_option("--score-cam-variant", args->score_cam_variant, "wang | pytorch-grad-cam")->capture_default_str();
-  sub->add_option("--device", args->device, "auto | cpu | cuda[:N]")->capture_default_str();
   return {sub, [args] { return run_explain(*args); }};
 }
 

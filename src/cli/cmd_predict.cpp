@@ -10,9 +10,7 @@
 namespace entcam::cli {
 namespace {
 
-struct PredictArgs {
-  std::string model, tensor, device = "auto";
-  std::vector<std::string> images;
+struct PredictArgs : ModelInputArgs {
   int64_t topk = 5, batch_size = 16;
   bool json = false;
 };
@@ -59,13 +57,9 @@ int run_predict(const PredictArgs& a) {
 Command add_predict(CLI::App& app) {
   auto args = std::make_shared<PredictArgs>();
   CLI::App* sub = app.add_subcommand("predict", "Class scores of a model for images or a tensor batch");
-  sub->add_option("--model", args->model, "xception:FILE.safetensors | xception-mini:FILE | torchscript:FILE.pt | FILE.safetensors")->required();
-  auto* img = sub->add_option("--image", args->images, "Image files (eval transform of the model)");
-  auto* ten = sub->add_option("--tensor", args->tensor, "float32 .npy batch [N,3,H,W], fed as is");
-  img->excludes(ten);
+  add_model_input_options(sub, *args);
   sub->add_option("--topk", args->topk, "How many top classes to list")->capture_default_str()->check(CLI::Range(1, 1000000));
   sub->add_option("--batch-size", args->batch_size, "Images per forward pass")->capture_default_str()->check(CLI::Range(1, 4096));
-  sub->add_option("--device", args->device, "auto | cpu | cuda[:N]")->capture_default_str();
   sub->add_flag("--json", args->json, "Print {logits, probabilities, top} as JSON");
   return {sub, [args] { return run_predict(*args); }};
 }

@@ -51,6 +51,15 @@ Inputs load_inputs(const std::vector<std::string>& images, const std::string& te
   return in;
 }
 
+void add_model_input_options(CLI::App* sub, ModelInputArgs& a) {
+  sub->add_option("--model", a.model, "xception:FILE.safetensors | xception-mini:FILE | torchscript:FILE.pt | FILE.safetensors")
+      ->required();
+  auto* img = sub->add_option("--image", a.images, "Image files (eval transform of the model)");
+  auto* ten = sub->add_option("--tensor", a.tensor, "float32 .npy batch [N,3,H,W], fed as is");
+  img->excludes(ten);
+  sub->add_option("--device", a.device, "auto | cpu | cuda[:N]")->capture_default_str();
+}
+
 torch::Device parse_device(const std::string& text) {
   if (text == "auto") return torch::cuda::is_available() ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
   if (text == "cpu") return torch::kCPU;

@@ -3,6 +3,7 @@
 // .npy batch fed as is.
 #include <torch/torch.h>
 
+#include <CLI/CLI.hpp>
 #include <opencv2/core.hpp>
 #include <string>
 #include <vector>
@@ -19,6 +20,13 @@ struct Inputs {
 
 // Exactly one of `images` / `tensor` is non-empty (InputError otherwise).
 Inputs load_inputs(const std::vector<std::string>& images, const std::string& tensor, const InputSpec& spec);
+
+// The options explain and predict share: --model, --image..., --tensor, --device.
+struct ModelInputArgs {
+  std::string model, tensor, device = "auto";
+  std::vector<std::string> images;
+};
+void add_model_input_options(CLI::App* sub, ModelInputArgs& args);
 
 // "auto" -> cuda when available, else cpu; "cpu"; "cuda" / "cuda:N".
 torch::Device parse_device(const std::string& text);

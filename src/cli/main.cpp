@@ -1,5 +1,6 @@
 // The `entcam` binary: subcommands over the entcam library (SPEC §1).
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <thread>
 #include <torch/torch.h>
@@ -7,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "core/error.h"
+#include "core/interrupt.h"
 #include "core/progress.h"
 
 int main(int argc, char** argv) {
@@ -15,11 +17,13 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("entcam ") + ENTCAM_VERSION);
   app.require_subcommand(1);
   bool quiet = false;
-  int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  app.add_flag("-q,--quiet", quiet, "No progress bars");
   // LibTorch defaults to one thread per physical core; on small VMs with hyper-threads
-  // that leaves half the CPUs idle, so entcam uses every hardware thread unless told otherwise.
-  app.add_option("--threads", threads, "CPU threads for tensor work (default: all hardware threads)")
+  // that leaves half the CPUs idle, so entcam uses every hardware thread unless
+  // OMP_NUM_THREADS or --threads says otherwise.
+  int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (const char* env = std::getenv("OMP_NUM_THREADS"); env && std::atoi(env) > 0) threads = std::atoi(env);
+  app.add_flag("-q,--quiet", quiet, "No progress bars");
+  app.add_option("--threads", threads, "CPU threads for tensor work (default: $OMP_NUM_THREADS, else all hardware threads)")
       ->capture_default_str()->check(CLI::Range(1, 1024));
   std::vector<cli::Command> commands = {cli::add_run(app),     cli::add_explain(app),  cli::add_predict(app),
                                         cli::add_score(app),   cli::add_compare(app),  cli::add_download(app),
@@ -37,10 +41,14 @@ int main(int argc, char** argv) {
     return kExitBadInput;
   }
   Progress::set_enabled(!quiet);
+  install_interrupt_handler();
   torch::set_num_threads(threads);
   try {
     for (auto& c : commands)
       if (c.app->parsed()) return c.run();
+  } catch (const Interrupted& e) {
+    std::fprintf(stderr, "\nentcam: %s\n", e.what());
+    return 130;
   } catch (const InputError& e) {
     std::fprintf(stderr, "entcam: error: %s\n", e.what());
     return kExitBadInput;

@@ -14,7 +14,9 @@ cv::Mat read_rgb(const std::filesystem::path& path) {
   if (std::filesystem::file_size(path, ec) == 0) throw file_error(path.string(), "image file is empty");
   cv::Mat bgr;
   try {
-    bgr = cv::imread(path.string(), cv::IMREAD_COLOR);
+    // EXIF orientation ignored, as PIL (timm) does and as the dataset parser does, so
+    // pixel boxes stay in the file's own coordinates
+    bgr = cv::imread(path.string(), cv::IMREAD_COLOR | cv::IMREAD_IGNORE_ORIENTATION);
   } catch (const cv::Exception& e) {
     throw file_error(path.string(), std::string("cannot decode image: ") + e.what());
   }
@@ -37,8 +39,10 @@ cv::Mat resize_center_crop(const cv::Mat& rgb, const EvalTransform& t) {
   }
   cv::Mat resized;
   cv::resize(rgb, resized, cv::Size(nw, nh), 0, 0, t.interpolation);
-  const int top = static_cast<int>(std::round((nh - t.size) / 2.0));
-  const int left = static_cast<int>(std::round((nw - t.size) / 2.0));
+  // torchvision CenterCrop uses Python's round(): half to even (72.5 -> 72), which
+  // std::nearbyint gives in the default rounding mode; std::round would give 73
+  const int top = static_cast<int>(std::nearbyint((nh - t.size) / 2.0));
+  const int left = static_cast<int>(std::nearbyint((nw - t.size) / 2.0));
   return resized(cv::Rect(left, top, static_cast<int>(t.size), static_cast<int>(t.size))).clone();
 }
 
