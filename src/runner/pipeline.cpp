@@ -295,10 +295,10 @@ RunResult run_experiment(const fs::path& file, const RunOptions& o) {
       const std::string th = config_hash(train_stage_key(s, d));
       const fs::path train_dir = cache_dir / d.name / ("train-" + th);
       json training;
-      if (fs::exists(train_dir / "model.safetensors") && fs::exists(train_dir / "training.json")) {
+      if (fs::exists(train_dir / "model.safetensors") && fs::exists(train_dir / "training.json")) {  // done marker
         training = json::parse(read_file(train_dir / "training.json"));
       } else {
-        training = train_stage(s, run, train_dir, o.resume);
+        training = train_stage(s, run, train_dir, o.resume, o.data_root);
         ++result.stats.models_trained;
       }
       add_time("train", seconds_since(t));

@@ -95,6 +95,7 @@ const std::vector<SchemaRule>& experiment_schema() {
       {"train.freeze[]", K::kString, 0, 0, {}, "a layer-name prefix"},
       {"train.freeze_epochs", K::kInt, 0, 10000, {}, "epochs with `freeze` layers frozen"},
       {"train.augment", K::kBool, 0, 0, {}, "random resized crop + flip"},
+      {"train.crop_scale_min", K::kFloat, 0.01, 1, {}, "smallest area fraction of the random resized crop"},
       {"train.mixed_precision", K::kChoice, 0, 0, {"none", "bf16", "fp16"}, "CUDA only"},
       {"train.channels_last", K::kBool, 0, 0, {}, "CUDA only"},
       {"cam", K::kMap, 0, 0, {}, "CAM generation"},

@@ -35,7 +35,7 @@ DatasetRun prepare_dataset_run(const ExperimentSettings& s, const DatasetSetting
 // Train stage: writes <dir>/model.safetensors and <dir>/training.json (test accuracy,
 // epochs, seconds, ...). Returns training.json's content.
 nlohmann::json train_stage(const ExperimentSettings& s, const DatasetRun& run, const std::filesystem::path& dir,
-                           bool resume);
+                           bool resume, const std::string& data_root);
 
 // Activations and gradients of the explained images at one layer, kept in memory so that
 // sweep points that only change CAM arithmetic reuse them (no new forward passes).

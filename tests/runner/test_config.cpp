@@ -47,7 +47,7 @@ TEST(Config, ErrorsNameFileLineAndColumn) {
             (dir / "typo.yaml").string() +
                 ":4:3: unknown key 'train.lr_rate' (expected one of: epochs, batch_size, optimizer, lr, momentum, nesterov, "
                 "weight_decay, schedule, warmup_epochs, step_size, step_gamma, label_smoothing, freeze, freeze_epochs, augment, "
-                "mixed_precision, channels_last)");
+                "crop_scale_min, mixed_precision, channels_last)");
 
   write_file_atomic(dir / "type.yaml", "train:\n  epochs: three\n");
   EXPECT_EQ(error_of([&] { validate_config(Config::load(dir / "type.yaml", {}, {})); }),

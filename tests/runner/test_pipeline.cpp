@@ -122,3 +122,16 @@ TEST(Pipeline, BadExperimentsFailBeforeAnythingRuns) {
   }
   EXPECT_FALSE(fs::exists(t.dir / "results"));
 }
+
+TEST(Pipeline, TrainsWithTheDataLoaderWhenEpochsAreSet) {
+  Tiny t;
+  RunResult r = t.run({"train.epochs=1", "train.batch_size=16", "train.crop_scale_min=0.5"});
+  EXPECT_EQ(r.stats.models_trained, 1);
+  const json& training = r.report["datasets"]["fashion-scenes"]["training"];
+  EXPECT_EQ(training["epochs"], 1);
+  ASSERT_EQ(training["history"].size(), 1u);
+  EXPECT_GE(training["test_accuracy"].get<double>(), 0.0);
+  EXPECT_EQ(training["confusion_matrix"].size(), 3u);
+  RunResult again = t.run({"train.epochs=1", "train.batch_size=16", "train.crop_scale_min=0.5"});
+  EXPECT_EQ(again.stats.models_trained, 0);
+}
