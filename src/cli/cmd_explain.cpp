@@ -22,23 +22,6 @@ struct ExplainArgs : ModelInputArgs {
   int64_t batch_size = 8, perturbation_batch = 32;
 };
 
-// Warnings about settings whose maps carry no spatial information (SPEC §2 note).
-std::vector<std::string> setting_warnings(const LayerCapture& cap, const std::vector<const CamMethod*>& methods) {
-  std::vector<std::string> out;
-  auto flat = cap.G.flatten(2);
-  const bool constant_g = (std::get<0>(flat.max(2)) - std::get<0>(flat.min(2))).abs().max().item<float>() == 0.0f;
-  if (constant_g && cap.G.size(2) * cap.G.size(3) > 1) {
-    std::string msg = "gradients are constant over space at layer '" + cap.layer +
-                      "' (global-average-pool head): grad_cam equals hires_cam up to scale";
-    for (const auto* m : methods)
-      if (std::string(m->id) == "grad_entropy_cam")
-        msg += ", and grad_entropy_cam's weights H(G^k) carry no spatial information (all zero with the histogram "
-               "and unique estimators)";
-    out.push_back(msg + "; choose an earlier layer (e.g. conv4) for gradient-based spatial detail");
-  }
-  return out;
-}
-
 int run_explain(const ExplainArgs& a) {
   namespace fs = std::filesystem;
   auto methods = parse_method_list(a.methods);

@@ -156,14 +156,7 @@ nlohmann::json explain_stage(const ExperimentSettings& s, const DatasetRun& run,
     check_interrupt();
     auto maps = run_methods(cb.capture, methods, options, &model);
     for (const auto& [id, mm] : maps) method_seconds[id] = method_seconds.value(id, 0.0) + mm.seconds;
-    // SPEC §2 note: after a GAP head G is constant over space at the last layer.
-    if (warnings.empty()) {
-      auto flat = cb.capture.G.flatten(2);
-      if ((std::get<0>(flat.max(2)) - std::get<0>(flat.min(2))).abs().max().item<float>() == 0.0f && flat.size(2) > 1)
-        warnings.push_back("gradients are constant over space at layer '" + s.layer +
-                           "' (global-average-pool head): grad_cam equals hires_cam up to scale and grad_entropy_cam's "
-                           "weights carry no spatial information");
-    }
+    if (warnings.empty()) warnings = setting_warnings(cb.capture, methods);
     auto cls = cb.capture.classes.cpu(), scores = cb.capture.scores.cpu();
     auto images = cb.capture.input.cpu();
     for (size_t k = 0; k < cb.samples.size(); ++k) {
