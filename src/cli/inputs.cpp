@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "core/npy.h"
 #include "data/image_transform.h"
+#include "data/loader.h"
 
 namespace entcam::cli {
 
@@ -31,16 +32,18 @@ Inputs load_inputs(const std::vector<std::string>& images, const std::string& te
     }
     return in;
   }
-  EvalTransform t;
-  t.size = spec.size;
+  // The loader's eval transform (timm legacy_xception: resize, centre crop, normalise).
+  TransformOptions t;
+  t.size = int(spec.size);
   t.crop_pct = spec.crop_pct;
-  t.mean = spec.mean;
-  t.std = spec.std;
+  t.mean = float(spec.mean[0]);
+  t.std = float(spec.std[0]);
   std::vector<torch::Tensor> items;
   std::set<std::string> used;
   for (size_t i = 0; i < images.size(); ++i) {
-    cv::Mat crop = resize_center_crop(read_rgb(images[i]), t);
-    items.push_back(to_normalized_tensor(crop, t.mean, t.std));
+    const cv::Mat rgb = read_rgb(images[i]);
+    const cv::Mat crop = apply_geometry(rgb, plan_transform(rgb.cols, rgb.rows, t, nullptr));
+    items.push_back(to_tensor(crop, t));
     in.images.push_back(crop);
     std::string stem = std::filesystem::path(images[i]).stem().string();
     if (stem.empty() || used.count(stem)) stem += "_" + std::to_string(i);

@@ -26,32 +26,4 @@ cv::Mat read_rgb(const std::filesystem::path& path) {
   return rgb;
 }
 
-cv::Mat resize_center_crop(const cv::Mat& rgb, const EvalTransform& t) {
-  const int scale = static_cast<int>(std::floor(double(t.size) / t.crop_pct));
-  const int h = rgb.rows, w = rgb.cols;
-  int nh, nw;
-  if (w <= h) {
-    nw = scale;
-    nh = static_cast<int>(double(scale) * h / w);
-  } else {
-    nh = scale;
-    nw = static_cast<int>(double(scale) * w / h);
-  }
-  cv::Mat resized;
-  cv::resize(rgb, resized, cv::Size(nw, nh), 0, 0, t.interpolation);
-  // torchvision CenterCrop uses Python's round(): half to even (72.5 -> 72), which
-  // std::nearbyint gives in the default rounding mode; std::round would give 73
-  const int top = static_cast<int>(std::nearbyint((nh - t.size) / 2.0));
-  const int left = static_cast<int>(std::nearbyint((nw - t.size) / 2.0));
-  return resized(cv::Rect(left, top, static_cast<int>(t.size), static_cast<int>(t.size))).clone();
-}
-
-torch::Tensor to_normalized_tensor(const cv::Mat& rgb, const std::vector<double>& mean, const std::vector<double>& std) {
-  cv::Mat f;
-  rgb.convertTo(f, CV_32FC3, 1.0 / 255.0);
-  auto t = torch::from_blob(f.data, {f.rows, f.cols, 3}, torch::kFloat32).permute({2, 0, 1}).clone();
-  for (int c = 0; c < 3; ++c) t[c].sub_(mean[c]).div_(std[c]);
-  return t;
-}
-
 }  // namespace entcam

@@ -123,13 +123,17 @@ TEST(Transforms, EvalMatchesTimmResizeAndCentreCrop) {
   EXPECT_EQ(boxes[0], (Box{0, 0, 260, 298, false}));  // x: ceil(375 * 333/375) - 1 - 72
 }
 
-TEST(Transforms, LoaderEvalPixelsEqualTheSharedEvalTransform) {
-  // data/image_transform.h (explain/predict) and the loader must crop the same pixels
+TEST(Transforms, LoaderEvalPixelsEqualTheTimmEvalTransform) {
+  // The one eval transform (loader, explain and predict): 500x375 -> shorter side
+  // floor(299 / 0.8975) = 333, longer int(333 * 500 / 375) = 444, bicubic; centre crop at
+  // left = round_half_even(145 / 2) = 72, top = 17.
   cv::Mat img(375, 500, CV_8UC3);
   cv::randu(img, cv::Scalar::all(0), cv::Scalar::all(255));
   TransformOptions o;
   const cv::Mat a = apply_geometry(img, plan_transform(500, 375, o, nullptr));
-  const cv::Mat b = resize_center_crop(img, EvalTransform{});
+  cv::Mat resized;
+  cv::resize(img, resized, cv::Size(444, 333), 0, 0, cv::INTER_CUBIC);
+  const cv::Mat b = resized(cv::Rect(72, 17, 299, 299));
   ASSERT_EQ(a.size(), b.size());
   EXPECT_EQ(cv::norm(a, b, cv::NORM_INF), 0.0);
 }
