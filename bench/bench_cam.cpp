@@ -9,7 +9,8 @@
 #include <string>
 
 #include "cam/engine.h"
-#include "models/model_spec.h"
+#include "models/registry.h"
+#include "models/xception.h"
 
 using namespace entcam;
 using Clock = std::chrono::steady_clock;

@@ -46,7 +46,7 @@ int main(int argc, char** argv) {
   double rate[3] = {0, 0, 0};
   for (int threads : {1, 2}) {
     LoaderOptions o;
-    o.transform.size = 299;
+    o.transform.input.size = 299;
     o.transform.train = true;
     o.batch_size = 32;
     o.shuffle = true;

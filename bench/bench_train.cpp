@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <string>
 
+#include "models/xception.h"
 #include "train/trainer.h"
 
 namespace {

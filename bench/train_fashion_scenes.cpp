@@ -42,10 +42,9 @@ int main(int argc, char** argv) {
   TrainData data = in_memory_data(tr.images, tr.labels, te.images, te.labels, 10);
 
   TrainConfig c;
-  c.model.width_divisor = I("width");
-  c.model.middle_blocks = I("middle");
-  c.model.output_stride = I("stride");
-  c.model.input_size = I("size");
+  c.model.arch = "xception-mini";
+  c.model.options = {{"entcam.width_divisor", kv["width"]}, {"entcam.middle_blocks", kv["middle"]},
+                     {"entcam.output_stride", kv["stride"]}, {"entcam.input_size", kv["size"]}};
   c.optimizer = kv["opt"];
   c.lr = D("lr");
   c.weight_decay = D("wd");

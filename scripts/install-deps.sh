@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages entcam needs to build, test and run.
-# Idempotent: only packages that are missing are installed.
+# Installs the Debian 12 packages entcam needs. Idempotent: only missing packages are
+# installed. The quickstart needs only the first list (build and run); the test suite
+# (ENTCAM_DEPS=test, as scripts/test.sh sets it) also the second: GoogleTest, the loopback
+# HTTP server, headless Chromium for report.html, PyTorch for the TorchScript export test,
+# clang for the libFuzzer targets.
 set -euo pipefail
 
 PACKAGES=(
@@ -8,11 +11,19 @@ PACKAGES=(
   libtorch-dev libopenblas0-pthread
   libopencv-dev
   nlohmann-json3-dev libyaml-cpp-dev libtbb-dev
-  libgtest-dev libgmock-dev
   libcurl4-openssl-dev libarchive-dev libssl-dev zlib1g-dev
-  libcli11-dev libcpp-httplib-dev
+  libcli11-dev
+  libcairo2-dev libpango1.0-dev fonts-dejavu-core
+  libeigen3-dev
   dataset-fashion-mnist
 )
+TEST_PACKAGES=(
+  libgtest-dev libgmock-dev libcpp-httplib-dev
+  chromium
+  python3-torch python3-torchvision
+  clang libclang-rt-dev
+)
+if [ "${ENTCAM_DEPS:-}" = "test" ]; then PACKAGES+=("${TEST_PACKAGES[@]}"); fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -1,15 +1,19 @@
 #!/usr/bin/env python3
 """Convert a PyTorch .pth/.pt/.bin state dict to a safetensors file entcam can load.
 
-Optional helper for users who have Xception weights only as a PyTorch pickle (e.g. timm's
-legacy_xception `pytorch_model.bin`, or Cadene's `xception-43020ad28.pth`). Needs Python 3
+Optional helper for users who have Xception or ResNet-50 weights only as a PyTorch pickle (e.g.
+timm's legacy_xception `pytorch_model.bin`, Cadene's `xception-43020ad28.pth`, or torchvision's
+`resnet50-0676ba61.pth` / `resnet50-11ad3fa6.pth`). Needs Python 3
 with torch (numpy not required). Writes float32 tensors with a `__metadata__` naming the
-architecture, so `entcam ... --model FILE.safetensors` (or `xception:FILE.safetensors`) works.
+architecture, so `entcam ... --model FILE.safetensors` (or `xception:FILE.safetensors`,
+`resnet50:FILE.safetensors`) works.
 
 Usage:
-    python3 scripts/pth_to_safetensors.py IN.pth OUT.safetensors [--arch xception]
+    python3 scripts/pth_to_safetensors.py IN.pth OUT.safetensors [--arch xception|resnet50]
                                           [--strip-prefix module.] [--rename last_linear.=fc.]
 
+- --arch defaults to resnet50 when the keys are torchvision's ResNet names (`layer4.2.bn3.weight`),
+  else xception.
 - A checkpoint dict holding the weights under "state_dict", "model" or "model_state_dict" is
   unwrapped.
 - --strip-prefix removes a leading prefix from every key (repeatable; e.g. "module." from
@@ -68,7 +72,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("input")
     ap.add_argument("output")
-    ap.add_argument("--arch", default="xception", help="value of metadata entcam.arch (default xception)")
+    ap.add_argument("--arch", help="value of metadata entcam.arch (default: resnet50 for torchvision ResNet keys, "
+                    "else xception)")
     ap.add_argument("--strip-prefix", action="append", default=[])
     ap.add_argument("--rename", action="append", default=[], metavar="OLD=NEW")
     args = ap.parse_args()
@@ -90,7 +95,8 @@ def main():
         if not value.is_floating_point():
             sys.exit(f"{args.input}: tensor {key} has dtype {value.dtype}, expected floating point")
         out[key] = value
-    meta = {"entcam.arch": args.arch, "entcam.source": os.path.basename(args.input)}
+    arch = args.arch or ("resnet50" if "layer4.2.bn3.weight" in out else "xception")
+    meta = {"entcam.arch": arch, "entcam.source": os.path.basename(args.input)}
     if "fc.weight" in out:
         meta["entcam.num_classes"] = str(out["fc.weight"].shape[0])
     write_safetensors(args.output, out, meta)

@@ -4,7 +4,8 @@
 # every CAM method and metric. Extra arguments go to `entcam run` (e.g. --set ...).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-bash "$root/scripts/build.sh"
+# Only the entcam program: scripts/test.sh builds the tests and benchmarks later.
+ENTCAM_TESTS=OFF BUILD_TARGETS=entcam bash "$root/scripts/build.sh"
 cd "$root"
 "${BUILD_DIR:-$root/build}/bin/entcam" run experiments/quickstart.yaml "$@" | tee /tmp/entcam-quickstart.out
 summary=$(sed -n 's/^summary: //p' /tmp/entcam-quickstart.out | tail -n 1)

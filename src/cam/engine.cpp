@@ -55,16 +55,6 @@ std::vector<bool> clean_maps(torch::Tensor& maps) {
   return out;
 }
 
-torch::Tensor normalize_maps(const torch::Tensor& maps) {
-  const auto B = maps.size(0);
-  auto flat = maps.reshape({B, -1});
-  auto lo = std::get<0>(flat.min(1, true)), hi = std::get<0>(flat.max(1, true));
-  auto range = hi - lo;
-  auto out = torch::where(range > 0, (flat - lo) / torch::where(range > 0, range, torch::ones_like(range)),
-                          torch::zeros_like(flat));
-  return out.reshape(maps.sizes());
-}
-
 std::map<std::string, MethodMaps> run_methods(const LayerCapture& cap, const std::vector<const CamMethod*>& methods,
                                               const CamOptions& options, Classifier* model) {
   torch::NoGradGuard no_grad;
@@ -92,7 +82,7 @@ std::map<std::string, MethodMaps> run_methods(const LayerCapture& cap, const std
   return out;
 }
 
-// Warnings about settings whose maps carry no spatial information (SPEC §2 note).
+// Warnings about settings whose maps carry no spatial information (docs/spec.md §2 note).
 std::vector<std::string> setting_warnings(const LayerCapture& cap, const std::vector<const CamMethod*>& methods) {
   std::vector<std::string> out;
   auto flat = cap.G.flatten(2);

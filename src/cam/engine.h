@@ -49,11 +49,8 @@ std::map<std::string, MethodMaps> run_methods(const LayerCapture& capture,
 // Returns the flags (per image) of maps that were all zero or non-finite.
 std::vector<bool> clean_maps(torch::Tensor& maps);
 
-// Warnings about settings whose maps carry no spatial information (SPEC §2 note: after a
+// Warnings about settings whose maps carry no spatial information (docs/spec.md §2 note: after a
 // global-average-pool head, G is constant over space at the last layer).
 std::vector<std::string> setting_warnings(const LayerCapture& capture, const std::vector<const CamMethod*>& methods);
-
-// Min-max normalisation of each [h,w] map to [0,1] (a constant map becomes zeros).
-torch::Tensor normalize_maps(const torch::Tensor& maps);
 
 }  // namespace entcam

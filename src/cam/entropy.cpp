@@ -10,12 +10,16 @@
 #include "core/error.h"
 
 namespace entcam {
+
+const std::vector<std::string>& numpy_bin_rules() {
+  static const std::vector<std::string> rules = {"auto", "fd", "doane", "scott", "rice", "sturges", "sqrt"};
+  return rules;
+}
+
 namespace {
 
-const char* kRules[] = {"auto", "fd", "doane", "scott", "rice", "sturges", "sqrt"};
-
 bool is_rule(const std::string& s) {
-  for (const char* r : kRules)
+  for (const auto& r : numpy_bin_rules())
     if (s == r) return true;
   return false;
 }

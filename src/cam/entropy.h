@@ -1,5 +1,5 @@
 #pragma once
-// Shannon entropy H of each row of a [N, n] tensor of map values (SPEC §2 "Entropy H of
+// Shannon entropy H of each row of a [N, n] tensor of map values (docs/spec.md §2 "Entropy H of
 // one map"), all rows at once. Used by the seed paper's Grad-Entropy-CAM (Eq. 3) and
 // Feature-Entropy-CAM (Eq. 5).
 #include <torch/torch.h>
@@ -47,6 +47,8 @@ struct RowStats {
   double skew_g1;       // mean(((x - mean) / std)^3)
   int64_t n;
 };
+// numpy.histogram_bin_edges' rule names that `bins` accepts besides a count.
+const std::vector<std::string>& numpy_bin_rules();
 int64_t numpy_bin_count(const std::string& rule, const RowStats& s);
 
 }  // namespace entcam

@@ -1,5 +1,5 @@
 #pragma once
-// The CAM methods of SPEC §2. Each is a small pure function of the target layer's
+// The CAM methods of docs/spec.md §2. Each is a small pure function of the target layer's
 // activations A [B,K,h,w], the gradients G = dy^c/dA, and a context; it returns the map
 // [B,h,w] before the final ReLU, which the engine applies (with the clean-up of
 // non-finite values) to every method alike.
@@ -36,9 +36,7 @@ using CamFunction = torch::Tensor (*)(const CamInputs&);
 struct CamMethod {
   const char* id;
   CamFunction map;
-  bool needs_gradients;
   bool one_pass;  // false: runs extra forward passes (score_cam, ablation_cam)
-  const char* reference;
 };
 
 // Every method, in the order reports list them.

@@ -1,4 +1,4 @@
-// `entcam compare BASELINE.json CANDIDATE.json [--tolerance X] [--json]` (SPEC §4):
+// `entcam compare BASELINE.json CANDIDATE.json [--tolerance X] [--json]` (docs/spec.md §4):
 // exit 0 when no shared metric moved the wrong way by more than the tolerance, 1 when one
 // did (listed on stderr), 2 when the files are not comparable.
 #include <cstdio>

@@ -1,4 +1,4 @@
-// entcam download NAME|MANIFEST.yaml [--root DIR] [--json]  (SPEC §1, §3b)
+// entcam download NAME|MANIFEST.yaml [--root DIR] [--json]  (docs/spec.md §1, §3b)
 #include <cstdio>
 #include <nlohmann/json.hpp>
 

@@ -1,20 +1,55 @@
-// entcam explain: CAM maps for images or a tensor batch (SPEC §1).
+// entcam explain: CAM maps for images or a tensor batch (docs/spec.md §1).
+#include <algorithm>
 #include <cstdio>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "cam/engine.h"
 #include "cam/overlay.h"
 #include "cli/commands.h"
 #include "cli/inputs.h"
+#include "models/device.h"
 #include "core/error.h"
 #include "core/fs.h"
 #include "core/interrupt.h"
 #include "core/npy.h"
 #include "core/progress.h"
-#include "models/model_spec.h"
+#include "models/registry.h"
 
 namespace entcam::cli {
 namespace {
+
+// Runs the writes of one batch on a few threads: each file is written and flushed to disk
+// (write_file_atomic), so waiting for the disk overlaps. Rethrows the first error.
+void run_writes(std::vector<std::function<void()>>& writes) {
+  std::exception_ptr error;
+  std::mutex mutex;
+  size_t next = 0;
+  auto worker = [&] {
+    for (;;) {
+      size_t i;
+      {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (error || next == writes.size()) return;
+        i = next++;
+      }
+      try {
+        writes[i]();
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (!error) error = std::current_exception();
+      }
+    }
+  };
+  std::vector<std::thread> threads(std::min<size_t>(8, writes.size()));
+  for (auto& t : threads) t = std::thread(worker);
+  for (auto& t : threads) t.join();
+  writes.clear();
+  if (error) std::rethrow_exception(error);
+}
 
 struct ExplainArgs : ModelInputArgs {
   std::string methods = "all", cls = "pred", layer, entropy, out;
@@ -31,12 +66,14 @@ int run_explain(const ExplainArgs& a) {
   if (a.score_cam_variant != "wang" && a.score_cam_variant != "pytorch-grad-cam")
     throw InputError("--score-cam-variant '" + a.score_cam_variant + "' is not wang or pytorch-grad-cam");
   options.score_cam_variant = a.score_cam_variant;
+  std::filesystem::create_directories(a.out);  // a --out that cannot be a folder fails before any work
   auto model = load_classifier(a.model);
   const std::string layer = a.layer.empty() ? model->default_layer() : a.layer;
   model->check_layer(layer);
-  const torch::Device device = parse_device(a.device);
+  const torch::Device device = parse_device(a.device, "--device");
   model->to(device);
   Inputs in = load_inputs(a.images, a.tensor, model->input_spec());
+  check_input_size(*model, in.batch, a.tensor);
   torch::Tensor fixed_class;
   if (a.cls != "pred") {
     char* end = nullptr;
@@ -60,6 +97,7 @@ int run_explain(const ExplainArgs& a) {
     if (begin == 0) warnings = setting_warnings(cap, methods);
     auto maps = run_methods(cap, methods, options, model.get());
     auto cls_cpu = cap.classes.cpu(), score_cpu = cap.scores.cpu();
+    std::vector<std::function<void()>> writes;
     for (int64_t i = begin; i < end; ++i) {
       const int64_t b = i - begin;
       const std::string& stem = in.stems[i];
@@ -69,19 +107,25 @@ int run_explain(const ExplainArgs& a) {
         const MethodMaps& mm = maps.at(m->id);
         auto map = mm.maps[b].contiguous();
         const std::string file = stem + "/" + m->id + ".npy";
-        write_npy(fs::path(a.out) / file, map.sizes().vec(), map.data_ptr<float>());
-        if (!in.images.empty()) write_rgb_png(fs::path(a.out) / stem / (std::string(m->id) + ".png"), overlay_map(in.images[i], map));
+        writes.push_back([&, map, file] { write_npy(fs::path(a.out) / file, map.sizes().vec(), map.data_ptr<float>()); });
+        if (!in.images.empty())
+          writes.push_back([&, map, i, stem, id = std::string(m->id)] {
+            write_rgb_png(fs::path(a.out) / stem / (id + ".png"), overlay_map(in.images[i], map));
+          });
         item["methods"][m->id] = {{"file", file}, {"degenerate", bool(mm.degenerate[b])},
                                   {"seconds", mm.seconds / double(end - begin)}};
       }
       report["items"].push_back(item);
     }
+    run_writes(writes);
     progress.set(end);
   }
   progress.finish();
   report["warnings"] = warnings;
   for (const auto& w : warnings) std::fprintf(stderr, "entcam explain: warning: %s\n", w.c_str());
-  write_file_atomic(fs::path(a.out) / "explain.json", report.dump(2) + "\n");
+  // a model path is any byte string; JSON must be UTF-8 (stems are checked by load_inputs)
+  write_file_atomic(fs::path(a.out) / "explain.json",
+                    report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
   std::printf("wrote %lld item(s) x %zu method(s) to %s\n", static_cast<long long>(N), methods.size(), a.out.c_str());
   return kExitOk;
 }

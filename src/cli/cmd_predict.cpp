@@ -1,11 +1,12 @@
-// entcam predict: logits, probabilities and top-k classes (SPEC §1).
+// entcam predict: logits, probabilities and top-k classes (docs/spec.md §1).
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "cli/inputs.h"
+#include "models/device.h"
 #include "core/error.h"
-#include "models/model_spec.h"
+#include "models/registry.h"
 
 namespace entcam::cli {
 namespace {
@@ -17,14 +18,16 @@ struct PredictArgs : ModelInputArgs {
 
 int run_predict(const PredictArgs& a) {
   auto model = load_classifier(a.model);
-  const torch::Device device = parse_device(a.device);
+  const torch::Device device = parse_device(a.device, "--device");
   model->to(device);
   Inputs in = load_inputs(a.images, a.tensor, model->input_spec());
+  check_input_size(*model, in.batch, a.tensor);
   torch::NoGradGuard no_grad;
   std::vector<torch::Tensor> parts;
   for (int64_t b = 0; b < in.batch.size(0); b += a.batch_size)
     parts.push_back(model->forward(in.batch.slice(0, b, b + a.batch_size).to(device)).to(torch::kCPU, torch::kFloat32));
   auto logits = torch::cat(parts);
+  check_finite_logits(logits, in.stems, a.model);
   auto probs = logits.softmax(1);
   const int64_t k = std::min<int64_t>(a.topk, logits.size(1));
   auto [top_p, top_i] = probs.topk(k, 1);

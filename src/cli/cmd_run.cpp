@@ -1,8 +1,10 @@
 // entcam run EXPERIMENT.yaml [--set key.path=value]... [--resume] [--dry-run] [--shard I/N]
 #include <cstdio>
+#include <regex>
 
 #include "cli/commands.h"
 #include "core/error.h"
+#include "core/text.h"
 #include "runner/pipeline.h"
 
 namespace entcam::cli {
@@ -22,14 +24,12 @@ int run_run(const RunArgs& a) {
   o.data_root = a.data_root;
   o.run_id = a.run_id;
   if (!a.shard.empty()) {
-    const auto slash = a.shard.find('/');
-    try {
-      if (slash == std::string::npos) throw std::invalid_argument("no slash");
-      o.shard_index = std::stoi(a.shard.substr(0, slash));
-      o.shard_count = std::stoi(a.shard.substr(slash + 1));
-    } catch (const std::exception&) {
-      throw InputError("--shard '" + a.shard + "': expected I/N, e.g. 0/4");
-    }
+    // exactly "I/N": digits, one slash, digits (std::stoi would take " 1/2" and "1/2/3")
+    static const std::regex shard("([0-9]{1,6})/([0-9]{1,6})");
+    std::smatch m;
+    if (!std::regex_match(a.shard, m, shard)) throw InputError("--shard '" + printable(a.shard) + "': expected I/N, e.g. 0/4");
+    o.shard_index = std::stoi(m[1].str());
+    o.shard_count = std::stoi(m[2].str());
   }
   RunResult r = run_experiment(a.experiment, o);
   if (a.dry_run) return kExitOk;

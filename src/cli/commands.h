@@ -8,7 +8,7 @@ namespace entcam::cli {
 
 struct Command {
   CLI::App* app;
-  std::function<int()> run;  // returns the exit code (SPEC §1)
+  std::function<int()> run;  // returns the exit code (docs/spec.md §1)
 };
 
 Command add_run(CLI::App& app);

@@ -6,10 +6,28 @@
 
 #include "core/error.h"
 #include "core/npy.h"
+#include "core/text.h"
 #include "data/image_transform.h"
 #include "data/loader.h"
 
 namespace entcam::cli {
+namespace {
+
+// The folder name of an image's outputs under --out: its file stem, unless that would leave
+// --out ("..", "."), hide the folder (".x"), collide with explain.json or another stem, or
+// not be valid UTF-8 (explain.json holds it); then "item<i>" (and a suffix while taken).
+std::string output_stem(const std::string& image, size_t i, std::set<std::string>& used) {
+  std::string stem = std::filesystem::path(image).stem().string();
+  const bool unsafe = stem.empty() || stem[0] == '.' || stem == "explain.json" || !is_valid_utf8(stem) ||
+                      stem.find_first_of("/\\") != std::string::npos;
+  if (unsafe) stem = "item" + std::to_string(i);
+  if (used.count(stem)) stem += "_" + std::to_string(i);
+  while (used.count(stem)) stem += "_";
+  used.insert(stem);
+  return stem;
+}
+
+}  // namespace
 
 Inputs load_inputs(const std::vector<std::string>& images, const std::string& tensor, const InputSpec& spec) {
   if (images.empty() == tensor.empty()) throw InputError("give exactly one of --image FILE... or --tensor FILE.npy");
@@ -34,10 +52,7 @@ Inputs load_inputs(const std::vector<std::string>& images, const std::string& te
   }
   // The loader's eval transform (timm legacy_xception: resize, centre crop, normalise).
   TransformOptions t;
-  t.size = int(spec.size);
-  t.crop_pct = spec.crop_pct;
-  t.mean = float(spec.mean[0]);
-  t.std = float(spec.std[0]);
+  t.input = spec;
   std::vector<torch::Tensor> items;
   std::set<std::string> used;
   for (size_t i = 0; i < images.size(); ++i) {
@@ -45,13 +60,31 @@ Inputs load_inputs(const std::vector<std::string>& images, const std::string& te
     const cv::Mat crop = apply_geometry(rgb, plan_transform(rgb.cols, rgb.rows, t, nullptr));
     items.push_back(to_tensor(crop, t));
     in.images.push_back(crop);
-    std::string stem = std::filesystem::path(images[i]).stem().string();
-    if (stem.empty() || used.count(stem)) stem += "_" + std::to_string(i);
-    used.insert(stem);
-    in.stems.push_back(stem);
+    in.stems.push_back(output_stem(images[i], i, used));
   }
   in.batch = torch::stack(items);
   return in;
+}
+
+void check_input_size(Classifier& model, const torch::Tensor& batch, const std::string& tensor) {
+  const int64_t h = batch.size(2), w = batch.size(3), size = model.input_spec().size;
+  if (tensor.empty() || (h >= size && w >= size)) return;
+  torch::NoGradGuard no_grad;
+  try {
+    model.forward(torch::zeros({1, 3, h, w}, torch::TensorOptions().device(model.device())));
+  } catch (const c10::Error&) {
+    throw file_error(tensor, "inputs of " + std::to_string(h) + "x" + std::to_string(w) +
+                                 " pixels are too small for the model's layers; expected larger inputs (the model's "
+                                 "own size is " + std::to_string(size) + "x" + std::to_string(size) + ")");
+  }
+}
+
+void check_finite_logits(const torch::Tensor& logits, const std::vector<std::string>& stems, const std::string& model) {
+  const torch::Tensor finite = torch::isfinite(logits).all(1).cpu();
+  for (int64_t i = 0; i < finite.size(0); ++i)
+    if (!finite[i].item<bool>())
+      throw InputError(model + ": the logits for input '" + stems.at(size_t(i)) +
+                       "' are NaN or infinite; expected finite logits (check the input's value range)");
 }
 
 void add_model_input_options(CLI::App* sub, ModelInputArgs& a) {
@@ -61,21 +94,6 @@ void add_model_input_options(CLI::App* sub, ModelInputArgs& a) {
   auto* ten = sub->add_option("--tensor", a.tensor, "float32 .npy batch [N,3,H,W], fed as is");
   img->excludes(ten);
   sub->add_option("--device", a.device, "auto | cpu | cuda[:N]")->capture_default_str();
-}
-
-torch::Device parse_device(const std::string& text) {
-  if (text == "auto") return torch::cuda::is_available() ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
-  if (text == "cpu") return torch::kCPU;
-  if (text.rfind("cuda", 0) == 0) {
-    if (!torch::cuda::is_available())
-      throw InputError("--device " + text + ": this LibTorch build or machine has no CUDA device (use cpu or auto)");
-    try {
-      return torch::Device(text);
-    } catch (const c10::Error&) {
-      throw InputError("--device '" + text + "' is not cuda or cuda:N");
-    }
-  }
-  throw InputError("--device '" + text + "' is not one of auto, cpu, cuda, cuda:N");
 }
 
 }  // namespace entcam::cli

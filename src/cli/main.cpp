@@ -1,12 +1,14 @@
-// The `entcam` binary: subcommands over the entcam library (SPEC §1).
+// The `entcam` binary: subcommands over the entcam library (docs/spec.md §1).
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <string>
 #include <thread>
 #include <torch/torch.h>
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/errors.h"
 #include "core/error.h"
 #include "core/interrupt.h"
 #include "core/progress.h"
@@ -16,13 +18,14 @@ int main(int argc, char** argv) {
   CLI::App app{"entcam: class activation maps (Grad-CAM, HiResCAM, entropy CAMs, ...) and their evaluation"};
   app.set_version_flag("--version", std::string("entcam ") + ENTCAM_VERSION);
   app.require_subcommand(1);
-  bool quiet = false;
+  bool quiet = false, debug = false;
   // LibTorch defaults to one thread per physical core; on small VMs with hyper-threads
   // that leaves half the CPUs idle, so entcam uses every hardware thread unless
   // OMP_NUM_THREADS or --threads says otherwise.
   int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   if (const char* env = std::getenv("OMP_NUM_THREADS"); env && std::atoi(env) > 0) threads = std::atoi(env);
   app.add_flag("-q,--quiet", quiet, "No progress bars");
+  app.add_flag("--debug", debug, "On an internal error, print the library's full message (LibTorch: with its stack trace)");
   app.add_option("--threads", threads, "CPU threads for tensor work (default: $OMP_NUM_THREADS, else all hardware threads)")
       ->capture_default_str()->check(CLI::Range(1, 1024));
   std::vector<cli::Command> commands = {cli::add_run(app),     cli::add_explain(app),  cli::add_predict(app),
@@ -46,18 +49,10 @@ int main(int argc, char** argv) {
   try {
     for (auto& c : commands)
       if (c.app->parsed()) return c.run();
-  } catch (const Interrupted& e) {
-    std::fprintf(stderr, "\nentcam: %s\n", e.what());
-    return 130;
-  } catch (const InputError& e) {
-    std::fprintf(stderr, "entcam: error: %s\n", e.what());
-    return kExitBadInput;
-  } catch (const CheckFailed& e) {
-    std::fprintf(stderr, "entcam: check failed: %s\n", e.what());
-    return kExitCheckFailed;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "entcam: error: %s\n", e.what());
-    return kExitBadInput;
+  } catch (...) {
+    const cli::ExitReport r = cli::report_exception(std::current_exception(), debug);
+    std::fputs(r.text.c_str(), stderr);
+    return r.code;
   }
-  return kExitBadInput;
+  return cli::kExitInternal;
 }

@@ -1,5 +1,5 @@
 #pragma once
-// Error types and the exit codes of SPEC §1: 0 success, 1 a checked condition failed,
+// Error types and the exit codes of docs/spec.md §1: 0 success, 1 a checked condition failed,
 // 2 bad usage or bad input.
 #include <stdexcept>
 #include <string>

@@ -16,9 +16,18 @@ namespace entcam {
 namespace fs = std::filesystem;
 
 std::string read_file(const fs::path& path) {
+  // A folder opens as a stream on Linux and fails only on the first read, with the
+  // library's text: say what it is instead.
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) throw file_error(path.string(), "is a folder; expected a file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw file_error(path.string(), "cannot open for reading (" + std::string(std::strerror(errno)) + ")");
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string bytes;
+  try {
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  } catch (const std::ios_base::failure&) {
+    throw file_error(path.string(), "read error (" + std::string(std::strerror(errno)) + ")");
+  }
   if (in.bad()) throw file_error(path.string(), "read error");
   return bytes;
 }
@@ -95,6 +104,19 @@ std::string sha256_file(const fs::path& path) {
   unsigned n = 0;
   EVP_DigestFinal_ex(ctx.get(), digest, &n);
   return to_hex(digest, n);
+}
+
+std::filesystem::path find_beside_binary(const std::string& relative) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return {};
+  for (fs::path d = exe.parent_path(); !d.empty(); d = d.parent_path()) {
+    if (fs::exists(d / relative, ec)) return d / relative;
+    if (fs::exists(d / "share/entcam" / relative, ec)) return d / "share/entcam" / relative;
+    if (d == d.parent_path()) break;
+  }
+  return {};
 }
 
 }  // namespace entcam

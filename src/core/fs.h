@@ -19,4 +19,9 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view bytes
 std::string sha256_hex(std::string_view bytes);
 std::string sha256_file(const std::filesystem::path& path);
 
+// `relative` (e.g. "configs/defaults.yaml") in the folder of the running binary or the
+// nearest folder above it that has one, or in an installed share/entcam/ there; empty
+// when there is none. This is how entcam finds the files it ships, wherever it runs from.
+std::filesystem::path find_beside_binary(const std::string& relative);
+
 }  // namespace entcam

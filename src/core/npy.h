@@ -1,5 +1,5 @@
 #pragma once
-// NumPy .npy files (format 1.0/2.0/3.0), float32 little-endian C order (SPEC §1).
+// NumPy .npy files (format 1.0/2.0/3.0), float32 little-endian C order (docs/spec.md §1).
 #include <cstdint>
 #include <filesystem>
 #include <string>

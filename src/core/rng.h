@@ -3,6 +3,8 @@
 // distributions, so splits, augmentations and bootstrap resamples are identical with every
 // standard library.
 #include <cstdint>
+#include <utility>
+#include <vector>
 
 namespace entcam {
 
@@ -29,5 +31,27 @@ struct SplitMix64 {
   double uniform(double lo, double hi) { return lo + (hi - lo) * uniform(); }
   int integer(int lo, int hi) { return lo + int(below(uint64_t(hi - lo + 1))); }  // inclusive
 };
+
+// Fisher-Yates with SplitMix64 (std::shuffle's algorithm is implementation-defined).
+template <class T>
+void seeded_shuffle(std::vector<T>& v, SplitMix64& rng) {
+  for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[size_t(rng.below(i))]);
+}
+
+// Output number `index` (0-based) of SplitMix64 seeded with `seed`, in O(1): one seed per
+// (run seed, epoch), so neighbouring epochs and seeds get unrelated streams.
+inline uint64_t stream_seed(uint64_t seed, uint64_t index) {
+  SplitMix64 r(seed + 0x9E3779B97F4A7C15ULL * index);
+  return r.next();
+}
+
+// A seed from up to three values (a chain of SplitMix64 outputs): one per (seed, purpose,
+// item) for splits, subsets and generated scenes.
+inline uint64_t mix_seed(uint64_t a, uint64_t b, uint64_t c = 0) {
+  SplitMix64 r(a);
+  SplitMix64 r2(r.next() ^ b);
+  SplitMix64 r3(r2.next() ^ c);
+  return r3.next();
+}
 
 }  // namespace entcam

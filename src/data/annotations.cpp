@@ -1,6 +1,7 @@
 #include "data/annotations.h"
 
 #include <cmath>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
@@ -91,6 +92,13 @@ class XmlReader {
     }
   }
   XmlNode parse_element() {
+    // Elements nest by recursion: a file nested deeper than any annotation needs would
+    // otherwise overflow the stack.
+    if (++depth_ > kMaxDepth) fail("elements nested more than " + std::to_string(kMaxDepth) + " levels deep");
+    struct Leave {
+      int& depth;
+      ~Leave() { --depth; }
+    } leave{depth_};
     ++i_;  // '<'
     XmlNode node;
     node.tag = name();
@@ -139,9 +147,11 @@ class XmlReader {
     }
   }
 
+  static constexpr int kMaxDepth = 256;
   const std::string& s_;
   std::string origin_;
   size_t i_ = 0;
+  int depth_ = 0;
 };
 
 std::string trim(const std::string& s) {
@@ -193,46 +203,87 @@ VocAnnotation parse_voc(const std::string& xml, const std::string& origin) {
 
 VocAnnotation read_voc(const std::filesystem::path& path) { return parse_voc(read_file(path), path.string()); }
 
-std::map<std::string, BoxesEntry> read_boxes_json(const std::filesystem::path& path) {
-  const std::string p = path.string();
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(read_file(path));
-  } catch (const nlohmann::json::exception& e) {
-    throw file_error(p, std::string("malformed JSON: ") + e.what());
+namespace {
+
+// An integer JSON value (an integral float such as 12.0 is accepted too).
+bool as_int(const nlohmann::json& v, long long& out) {
+  if (v.is_number_integer()) {
+    out = v.get<long long>();
+    return true;
   }
-  if (!j.is_object() || !j.contains("images") || !j["images"].is_array())
-    throw file_error(p, "expected {\"images\": [{\"id\", \"width\", \"height\", \"boxes\"}, ...]}");
-  std::map<std::string, BoxesEntry> out;
-  size_t i = 0;
-  for (const auto& img : j["images"]) {
-    const std::string where = "images[" + std::to_string(i++) + "]";
-    if (!img.is_object() || !img.contains("id") || !img["id"].is_string())
-      throw file_error(p, where + ".id: expected a string");
-    BoxesEntry e;
-    const auto get_int = [&](const nlohmann::json& v, const std::string& key) {
-      if (!v.is_number_integer() && !(v.is_number() && std::floor(v.get<double>()) == v.get<double>()))
-        throw file_error(p, where + "." + key + ": expected an integer");
-      return int(v.get<double>());
-    };
-    if (!img.contains("width") || !img.contains("height"))
-      throw file_error(p, where + ": expected \"width\" and \"height\"");
-    e.width = get_int(img["width"], "width");
-    e.height = get_int(img["height"], "height");
-    if (img.contains("class") && !img["class"].is_null()) e.klass = get_int(img["class"], "class");
-    if (!img.contains("boxes") || !img["boxes"].is_array())
-      throw file_error(p, where + ".boxes: expected a list of [xmin, ymin, xmax, ymax]");
-    for (const auto& b : img["boxes"]) {
-      if (!b.is_array() || b.size() != 4)
-        throw file_error(p, where + ".boxes: expected [xmin, ymin, xmax, ymax]");
-      Box box{get_int(b[0], "boxes"), get_int(b[1], "boxes"), get_int(b[2], "boxes"), get_int(b[3], "boxes")};
-      if (box.xmax < box.xmin || box.ymax < box.ymin)
-        throw file_error(p, where + ".boxes: expected xmin <= xmax and ymin <= ymax");
-      e.boxes.push_back(box);
+  if (v.is_number_float()) {
+    const double d = v.get<double>();
+    if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 1e15) {
+      out = static_cast<long long>(d);
+      return true;
     }
-    out[img["id"].get<std::string>()] = e;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::vector<BoxesImage> parse_boxes_json(const std::string& text, const std::string& name) {
+  using nlohmann::json;
+  json doc;
+  try {
+    doc = json::parse(text);
+  } catch (const json::parse_error& e) {
+    throw file_error(name, "not valid JSON (at byte " + std::to_string(e.byte) + "); expected BOXES.json");
+  } catch (const json::exception&) {  // out_of_range: a number beyond double
+    throw file_error(name, "not valid JSON (a number out of range); expected BOXES.json");
+  }
+  if (!doc.is_object() || !doc.contains("images") || !doc["images"].is_array())
+    throw file_error(name, "expected an object with an \"images\" array");
+  const json& arr = doc["images"];
+  std::vector<BoxesImage> out;
+  std::set<std::string> seen;
+  for (size_t i = 0; i < arr.size(); ++i) {
+    const json& im = arr[i];
+    const std::string where = "images[" + std::to_string(i) + "]";
+    if (!im.is_object()) throw file_error(name, where + ": expected an object");
+    BoxesImage b;
+    if (!im.contains("id") || !im["id"].is_string() || im["id"].get<std::string>().empty())
+      throw file_error(name, where + ".id: expected a non-empty string");
+    b.id = im["id"].get<std::string>();
+    if (!seen.insert(b.id).second) throw file_error(name, where + ".id: \"" + b.id + "\" appears twice");
+    long long w = 0, h = 0;
+    if (!im.contains("width") || !as_int(im["width"], w) || w <= 0 || w > 1000000)
+      throw file_error(name, where + ".width: expected a positive integer");
+    if (!im.contains("height") || !as_int(im["height"], h) || h <= 0 || h > 1000000)
+      throw file_error(name, where + ".height: expected a positive integer");
+    b.width = int(w);
+    b.height = int(h);
+    if (!im.contains("boxes") || !im["boxes"].is_array())
+      throw file_error(name, where + ".boxes: expected an array of [xmin, ymin, xmax, ymax]");
+    const json& boxes = im["boxes"];
+    for (size_t k = 0; k < boxes.size(); ++k) {
+      const std::string bwhere = where + ".boxes[" + std::to_string(k) + "]";
+      const json& bx = boxes[k];
+      long long c[4];
+      if (!bx.is_array() || bx.size() != 4 || !as_int(bx[0], c[0]) || !as_int(bx[1], c[1]) || !as_int(bx[2], c[2]) ||
+          !as_int(bx[3], c[3]))
+        throw file_error(name, bwhere + ": expected [xmin, ymin, xmax, ymax] of 4 integers (0-based, inclusive)");
+      if (c[0] < 0 || c[1] < 0 || c[0] > c[2] || c[1] > c[3] || c[2] > 10000000 || c[3] > 10000000)
+        throw file_error(name, bwhere + ": expected 0 <= xmin <= xmax and 0 <= ymin <= ymax");
+      if (c[0] >= w || c[1] >= h)
+        throw file_error(name, bwhere + ": box starts outside the " + std::to_string(w) + "x" + std::to_string(h) +
+                                   " image");
+      b.boxes.push_back({int(c[0]), int(c[1]), int(c[2]), int(c[3])});
+    }
+    if (im.contains("class") && !im["class"].is_null()) {
+      long long cls = 0;
+      if (!as_int(im["class"], cls) || cls < 0 || cls > 100000000)
+        throw file_error(name, where + ".class: expected a non-negative integer");
+      b.cls = int(cls);
+    }
+    out.push_back(std::move(b));
   }
   return out;
+}
+
+std::vector<BoxesImage> read_boxes_json(const std::filesystem::path& path) {
+  return parse_boxes_json(read_file(path), path.string());
 }
 
 void write_boxes_json(const Dataset& ds, const std::vector<size_t>& indices, const std::filesystem::path& path) {

@@ -3,11 +3,17 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 
 #include "core/error.h"
 #include "core/progress.h"
+#include "core/text.h"
 
 namespace entcam {
 namespace fs = std::filesystem;
@@ -36,6 +42,29 @@ struct WriteCloser {
   void operator()(struct archive* a) const { archive_write_free(a); }
 };
 
+// Extraction runs with the target as the working folder, so that entry names stay relative
+// and libarchive's own guards (no '..', no absolute paths, never through a symlink) apply
+// to them as written. The previous working folder comes back however extraction ends.
+class WorkingFolder {
+ public:
+  explicit WorkingFolder(const fs::path& dir) : previous_(::open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) {
+    if (previous_ < 0 || ::chdir(dir.c_str()) != 0) {
+      const std::string why = std::strerror(errno);
+      if (previous_ >= 0) ::close(previous_);
+      throw file_error(dir.string(), "cannot enter the extraction folder (" + why + ")");
+    }
+  }
+  ~WorkingFolder() {
+    if (::fchdir(previous_) != 0) std::perror("entcam: cannot return to the working folder");
+    ::close(previous_);
+  }
+  WorkingFolder(const WorkingFolder&) = delete;
+  WorkingFolder& operator=(const WorkingFolder&) = delete;
+
+ private:
+  int previous_;
+};
+
 }  // namespace
 
 bool extract_archive(const fs::path& archive_path, const fs::path& target) {
@@ -51,10 +80,16 @@ bool extract_archive(const fs::path& archive_path, const fs::path& target) {
     throw file_error(name, std::string("cannot open archive: ") + (err ? err : "unknown error"));
   }
   std::unique_ptr<struct archive, WriteCloser> out(archive_write_disk_new());
-  // libarchive's own guards too, in case our checks miss a trick
-  archive_write_disk_set_options(out.get(), ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_SECURE_NODOTDOT);
-  fs::create_directories(target);
-  const fs::path base = fs::absolute(target);
+  // libarchive's own guards too, in case our checks miss a trick: symlinks that are each in
+  // bounds can still chain outward (a -> ., a/b -> .., a/b/c -> ..), which only a check of
+  // the folders on disk at write time catches (SECURE_SYMLINKS).
+  archive_write_disk_set_options(out.get(), ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+                                                ARCHIVE_EXTRACT_SECURE_SYMLINKS |
+                                                ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
+  std::error_code dir_ec;
+  fs::create_directories(target, dir_ec);
+  if (dir_ec) throw file_error(target.string(), "cannot create the extraction folder (" + dir_ec.message() + ")");
+  WorkingFolder inside(target);
   bool first = true;
   std::error_code size_ec;
   const auto archive_bytes = int64_t(fs::file_size(archive_path, size_ec));
@@ -76,9 +111,11 @@ bool extract_archive(const fs::path& archive_path, const fs::path& target) {
     const char* p = archive_entry_pathname(e);
     const std::string entry = p ? p : "";
     const auto refuse = [&](const std::string& why) {
-      return file_error(name, "entry '" + entry + "' " + why + "; refusing to extract this archive");
+      return file_error(name, "entry '" + printable(entry) + "' " + why + "; refusing to extract this archive");
     };
     if (entry.empty()) throw refuse("has no name");
+    // names become sample ids in JSON files, which must be UTF-8
+    if (!is_valid_utf8(entry)) throw refuse("has a name that is not valid UTF-8 (expected UTF-8 names)");
     const fs::path rel(entry);
     if (!stays_inside(rel)) throw refuse("escapes the target folder (absolute path or '..')");
     if (const char* link = archive_entry_symlink(e)) {
@@ -88,11 +125,9 @@ bool extract_archive(const fs::path& archive_path, const fs::path& target) {
     }
     if (const char* hard = archive_entry_hardlink(e)) {
       if (!stays_inside(fs::path(hard))) throw refuse("is a hardlink to '" + std::string(hard) + "' outside the target folder");
-      archive_entry_set_hardlink(e, (base / hard).c_str());
     }
-    archive_entry_set_pathname(e, (base / rel).c_str());
     if (archive_write_header(out.get(), e) < ARCHIVE_WARN)
-      throw file_error(name, "cannot extract entry '" + entry + "': " + archive_error_string(out.get()));
+      throw file_error(name, "cannot extract entry '" + printable(entry) + "': " + archive_error_string(out.get()));
     if (archive_entry_size(e) > 0) {
       const void* buf;
       size_t size;

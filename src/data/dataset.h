@@ -1,6 +1,6 @@
 #pragma once
 // The parsed form every dataset layout ends in: image files with a class and boxes.
-// Boxes are 0-based inclusive pixel boxes in the image's own coordinates (SPEC §1, §3b).
+// Boxes are 0-based inclusive pixel boxes in the image's own coordinates (docs/spec.md §1, §3b).
 #include <cstdint>
 #include <filesystem>
 #include <string>

@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -49,12 +50,24 @@ struct Transfer {
   std::FILE* out = nullptr;
   std::string label;
   int64_t offset = 0;  // bytes already in the .part file when this attempt started
+  int64_t written = 0;  // bytes written by this attempt
+  int64_t limit = 0;    // the file may not grow past this many bytes
+  bool too_big = false;
   std::unique_ptr<Progress> progress;
 };
 
 size_t on_write(char* data, size_t size, size_t n, void* user) {
   auto* t = static_cast<Transfer*>(user);
-  return std::fwrite(data, size, n, t->out) * size;
+  const int64_t bytes = int64_t(size * n);
+  // Stop at the declared size while the bytes arrive, for every scheme (file:///dev/zero
+  // never ends): returning less than given makes curl abort the transfer.
+  if (t->offset + t->written + bytes > t->limit) {
+    t->too_big = true;
+    return 0;
+  }
+  const size_t wrote = std::fwrite(data, size, n, t->out) * size;
+  t->written += int64_t(wrote);
+  return wrote;
 }
 
 int on_progress(void* user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t, curl_off_t) {
@@ -75,7 +88,7 @@ struct Attempt {
 };
 
 Attempt attempt(const std::string& url, const fs::path& part, const DownloadOptions& o, const KaggleCredentials* cred,
-                const std::string& label) {
+                const std::string& label, int64_t limit, bool declared) {
   static CurlGlobal global;
   Attempt r;
   std::error_code ec;
@@ -83,6 +96,7 @@ Attempt attempt(const std::string& url, const fs::path& part, const DownloadOpti
   Transfer t;
   t.offset = offset;
   t.label = label;
+  t.limit = limit;
   t.out = std::fopen(part.c_str(), offset > 0 ? "ab" : "wb");
   if (!t.out) {
     r.reason = "cannot write " + part.string();
@@ -106,6 +120,8 @@ Attempt attempt(const std::string& url, const fs::path& part, const DownloadOpti
   curl_easy_setopt(c, CURLOPT_USERAGENT, "entcam/" ENTCAM_VERSION);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   if (offset > 0) curl_easy_setopt(c, CURLOPT_RESUME_FROM_LARGE, curl_off_t(offset));
+  // refused up front when the server announces a larger body
+  curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(std::max<int64_t>(limit - offset, 1)));
   struct curl_slist* headers = nullptr;
   if (cred) {
     // curl does not forward credentials to another host on redirect (Kaggle redirects to storage)
@@ -132,6 +148,12 @@ Attempt attempt(const std::string& url, const fs::path& part, const DownloadOpti
     return r;
   }
   r.reason = errbuf[0] ? trim(errbuf) : curl_easy_strerror(rc);
+  if (t.too_big || rc == CURLE_FILESIZE_EXCEEDED) {
+    r.reason = "it went past " + std::to_string(limit) + " bytes, " +
+               (declared ? "the size the manifest declares" : "the ceiling for files without a declared size") +
+               "; stopped there" + (declared ? "" : " (ENTCAM_MAX_DOWNLOAD_BYTES raises the ceiling)");
+    return r;  // no retry: the same source gives the same answer
+  }
   if (!write_ok || rc == CURLE_WRITE_ERROR) {
     r.reason = "cannot write " + part.string() + " (disk full?)";
     return r;
@@ -170,6 +192,16 @@ DownloadOptions download_options_from_env(const Manifest& m) {
   o.mirror = env("ENTCAM_MIRROR");
   while (!o.mirror.empty() && o.mirror.back() == '/') o.mirror.pop_back();
   o.retries = env_int("ENTCAM_RETRIES", o.retries);
+  if (o.retries < 0) throw InputError("environment variable ENTCAM_RETRIES='" + env("ENTCAM_RETRIES") +
+                                      "': expected a number of retries >= 0");
+  if (const std::string v = env("ENTCAM_MAX_DOWNLOAD_BYTES"); !v.empty()) {
+    char* end = nullptr;
+    errno = 0;
+    const long long n = std::strtoll(v.c_str(), &end, 10);
+    if (errno || *end != '\0' || n < 1)
+      throw InputError("environment variable ENTCAM_MAX_DOWNLOAD_BYTES='" + v + "': expected a positive number of bytes");
+    o.max_bytes = n;
+  }
   o.backoff_ms = env_int("ENTCAM_RETRY_DELAY_MS", o.backoff_ms);
   o.stall_timeout_s = env_int("ENTCAM_TIMEOUT_S", int(o.stall_timeout_s));
   o.connect_timeout_s = std::min<long>(o.connect_timeout_s, o.stall_timeout_s);
@@ -247,7 +279,8 @@ std::string fetch_file(const ManifestFile& file, const fs::path& dir, const Down
         std::this_thread::sleep_for(std::chrono::milliseconds(wait));
       }
       resumed = resumed || (fs::exists(part, ec) && fs::file_size(part, ec) > 0);
-      a = attempt(url, part, o, use_cred ? &cred : nullptr, file.name);
+      a = attempt(url, part, o, use_cred ? &cred : nullptr, file.name, file.size ? *file.size : o.max_bytes,
+                  bool(file.size));
       if (!a.ok && fs::file_size(part, ec) == 0) fs::remove(part, ec);  // nothing to resume from
       if (a.ok || !a.retry) break;
       if (a.restart) fs::remove(part, ec);

@@ -1,5 +1,6 @@
 #pragma once
 // Verified downloads into the dataset cache (libcurl).
+#include <cstdint>
 #include <filesystem>
 #include <string>
 
@@ -15,10 +16,13 @@ struct DownloadOptions {
   int backoff_ms = 1000;   // wait before retry k: backoff_ms * 2^k
   long connect_timeout_s = 30;
   long stall_timeout_s = 60;  // abort when under 1 byte/s for this long
+  // A transfer stops at the manifest's declared size; without one, at this ceiling
+  // (ENTCAM_MAX_DOWNLOAD_BYTES; default 64 GiB).
+  int64_t max_bytes = int64_t(64) << 30;
 };
 
 // Options from the environment: ENTCAM_MIRROR, ENTCAM_RETRIES, ENTCAM_RETRY_DELAY_MS,
-// ENTCAM_TIMEOUT_S.
+// ENTCAM_TIMEOUT_S, ENTCAM_MAX_DOWNLOAD_BYTES.
 DownloadOptions download_options_from_env(const Manifest& m);
 
 // Makes `dir/<file.name>` a verified copy of the file and returns its sha256.

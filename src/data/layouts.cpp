@@ -12,6 +12,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "core/fs.h"
 #include "core/progress.h"
 #include "data/annotations.h"
 
@@ -42,25 +43,37 @@ bool is_image_file(const fs::path& p) {
   return exts.count(lower(p.extension().string())) > 0 && p.filename().string()[0] != '.';
 }
 
-std::string check_image(const fs::path& p, int* width, int* height) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) return "unreadable";
-  std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+std::string decode_image(const std::string& bytes, cv::Mat& bgr) {
   if (bytes.empty()) return "zero-size image";
   // libjpeg pads a truncated JPEG with grey and only warns: insist on the end-of-image
   // marker near the end (a little trailing data after it is tolerated).
-  if (bytes.size() >= 2 && bytes[0] == 0xFF && bytes[1] == 0xD8) {
+  const auto u = [&](size_t i) { return static_cast<unsigned char>(bytes[i]); };
+  if (bytes.size() >= 2 && u(0) == 0xFF && u(1) == 0xD8) {
     bool eoi = false;
     const size_t from = bytes.size() > 4096 ? bytes.size() - 4096 : 0;
-    for (size_t i = bytes.size() - 1; i > from && !eoi; --i) eoi = bytes[i - 1] == 0xFF && bytes[i] == 0xD9;
+    for (size_t i = bytes.size() - 1; i > from && !eoi; --i) eoi = u(i - 1) == 0xFF && u(i) == 0xD9;
     if (!eoi) return "truncated JPEG (no end-of-image marker)";
   }
-  cv::Mat img;
   try {
-    img = cv::imdecode(bytes, cv::IMREAD_COLOR | cv::IMREAD_IGNORE_ORIENTATION);
+    const cv::Mat buf(1, int(bytes.size()), CV_8UC1, const_cast<char*>(bytes.data()));
+    bgr = cv::imdecode(buf, cv::IMREAD_COLOR | cv::IMREAD_IGNORE_ORIENTATION);
   } catch (const cv::Exception&) {
+    // OpenCV asserts on images over its pixel limit (CV_IO_MAX_IMAGE_PIXELS, 2^30)
+    return "cannot be decoded as an image (larger than OpenCV's pixel limit, or corrupt)";
   }
-  if (img.empty()) return "cannot be decoded as an image";
+  if (bgr.empty()) return "cannot be decoded as an image (corrupt or unsupported format)";
+  return "";
+}
+
+std::string check_image(const fs::path& p, int* width, int* height) {
+  std::string bytes;
+  try {
+    bytes = read_file(p);
+  } catch (const InputError&) {
+    return "unreadable";
+  }
+  cv::Mat img;
+  if (std::string why = decode_image(bytes, img); !why.empty()) return why;
   if (width) *width = img.cols;
   if (height) *height = img.rows;
   return "";
@@ -193,6 +206,40 @@ std::vector<Candidate> loose_images(const fs::path& root, const std::string& dat
   return out;
 }
 
+// What sits directly in a folder (hidden entries and __MACOSX left out; text files such as a
+// README do not count).
+struct Level {
+  std::vector<fs::path> dirs;
+  bool images = false, boxes = false;
+};
+Level list_level(const fs::path& dir) {
+  Level l;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name[0] == '.' || name == "__MACOSX") continue;
+    if (e.is_directory()) l.dirs.push_back(e.path());
+    else if (is_image_file(e.path())) l.images = true;
+    else if (name == "BOXES.json") l.boxes = true;
+  }
+  return l;
+}
+
+// `tar czf digits.tar.gz digits/` (or a folder holding one folder) puts everything under one
+// top folder: that folder is the root, descending while a level holds exactly one folder and
+// nothing else, and that folder holds folders rather than images (else it is a class folder).
+fs::path content_root(const fs::path& root) {
+  fs::path r = root;
+  for (int depth = 0; depth < 8; ++depth) {
+    const Level here = list_level(r);
+    if (here.images || here.boxes || here.dirs.size() != 1) break;
+    const Level below = list_level(here.dirs[0]);
+    if (below.images || below.dirs.empty()) break;
+    r = here.dirs[0];
+  }
+  return r;
+}
+
 // YOLO: one "class cx cy w h" line per object, normalised to [0,1].
 std::vector<Box> read_yolo(const fs::path& p, int width, int height) {
   std::ifstream in(p);
@@ -223,8 +270,11 @@ struct Checked {
 
 }  // namespace
 
-Dataset parse_dataset(const std::string& layout, const fs::path& root, const ParseOptions& options) {
-  if (!fs::is_directory(root)) throw file_error(root.string(), "dataset folder not found");
+Dataset parse_dataset(const std::string& layout, const fs::path& top, const ParseOptions& options) {
+  if (!fs::is_directory(top)) throw file_error(top.string(), "dataset folder not found");
+  // stanford-dogs and kaggle-fruits look for their marker folders a few levels down already.
+  const bool searches = layout == "stanford-dogs" || layout == "kaggle-fruits" || layout == "fashion-scenes";
+  const fs::path root = searches ? top : content_root(top);
   std::vector<Candidate> cands;
   if (layout == "stanford-dogs") cands = stanford_dogs(root);
   else if (layout == "kaggle-fruits") cands = kaggle_fruits(root);
@@ -237,11 +287,13 @@ Dataset parse_dataset(const std::string& layout, const fs::path& root, const Par
     throw InputError("layout '" + layout + "': expected stanford-dogs, image-folder, kaggle-fruits, kaggle-goldfish or fashion-scenes");
   }
 
-  std::map<std::string, BoxesEntry> extra;
-  if (!options.extra_boxes.empty()) extra = read_boxes_json(options.extra_boxes);
+  std::map<std::string, BoxesImage> extra;
+  if (!options.extra_boxes.empty())
+    for (auto& e : read_boxes_json(options.extra_boxes)) extra.emplace(e.id, e);
   // A BOXES.json at the dataset root (image-folder, fashion-scenes) counts as well.
-  if (fs::is_regular_file(root / "BOXES.json") && root / "BOXES.json" != options.extra_boxes)
-    for (auto& [id, e] : read_boxes_json(root / "BOXES.json")) extra.emplace(id, e);
+  for (const fs::path& dir : {root, top})
+    if (fs::is_regular_file(dir / "BOXES.json") && dir / "BOXES.json" != options.extra_boxes)
+      for (auto& e : read_boxes_json(dir / "BOXES.json")) extra.emplace(e.id, e);
 
   std::vector<Checked> checked(cands.size());
   // every image is decoded once to catch corrupt files: a bar for the big datasets
@@ -285,7 +337,7 @@ Dataset parse_dataset(const std::string& layout, const fs::path& root, const Par
     if (x == extra.end()) x = extra.find(c.image.filename().string());
     if (x != extra.end()) {
       // BOXES.json boxes are given for a width x height image; rescale if the file differs
-      const BoxesEntry& e = x->second;
+      const BoxesImage& e = x->second;
       const double sx = e.width > 0 ? double(s.width) / e.width : 1.0, sy = e.height > 0 ? double(s.height) / e.height : 1.0;
       for (Box b : e.boxes) {
         if (sx != 1.0 || sy != 1.0) {

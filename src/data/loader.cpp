@@ -15,17 +15,18 @@ namespace fs = std::filesystem;
 
 std::vector<GeomOp> plan_transform(int W, int H, const TransformOptions& o, SplitMix64* rng) {
   std::vector<GeomOp> ops;
+  const int size = int(o.input.size);
   if (!o.train) {
     // timm legacy_xception eval: Resize(floor(size / crop_pct)) on the shorter side (the
     // longer side truncated, as torchvision does), bicubic; CenterCrop(size) with Python's
     // round-half-to-even offsets.
-    const int s = int(std::floor(o.size / o.crop_pct));
+    const int s = int(std::floor(double(size) / o.input.crop_pct));
     int nw, nh;
     if (W <= H) nw = s, nh = int(double(s) * H / W);
     else nh = s, nw = int(double(s) * W / H);
     ops.push_back({GeomOp::kResize, 0, 0, nw, nh, cv::INTER_CUBIC});
-    const int top = int(std::nearbyint((nh - o.size) / 2.0)), left = int(std::nearbyint((nw - o.size) / 2.0));
-    ops.push_back({GeomOp::kCrop, left, top, o.size, o.size, 0});
+    const int top = int(std::nearbyint((nh - size) / 2.0)), left = int(std::nearbyint((nw - size) / 2.0));
+    ops.push_back({GeomOp::kCrop, left, top, size, size, 0});
     return ops;
   }
   if (!rng) throw std::logic_error("plan_transform: training transform needs an RNG");
@@ -50,8 +51,8 @@ std::vector<GeomOp> plan_transform(int W, int H, const TransformOptions& o, Spli
     cy = (H - ch) / 2, cx = (W - cw) / 2;
   }
   ops.push_back({GeomOp::kCrop, cx, cy, cw, ch, 0});
-  ops.push_back({GeomOp::kResize, 0, 0, o.size, o.size, cv::INTER_LINEAR});
-  if (rng->uniform() < o.flip_p) ops.push_back({GeomOp::kFlip, 0, 0, o.size, o.size, 0});
+  ops.push_back({GeomOp::kResize, 0, 0, size, size, cv::INTER_LINEAR});
+  if (rng->uniform() < o.flip_p) ops.push_back({GeomOp::kFlip, 0, 0, size, size, 0});
   return ops;
 }
 
@@ -101,7 +102,11 @@ cv::Mat apply_geometry(const cv::Mat& rgb, const std::vector<GeomOp>& ops) {
 // Writes normalised CHW floats for an RGB uint8 image into `out` (3 * H * W floats).
 static void normalise_into(const cv::Mat& rgb, const TransformOptions& o, float* out) {
   const int H = rgb.rows, W = rgb.cols;
-  const float a = 1.0f / (255.0f * o.std), b = -o.mean / o.std;
+  const auto& mean = o.input.mean;
+  const auto& sd = o.input.std;
+  const float ar = 1.0f / (255.0f * sd[0]), br = -mean[0] / sd[0];
+  const float ag = 1.0f / (255.0f * sd[1]), bg = -mean[1] / sd[1];
+  const float ab = 1.0f / (255.0f * sd[2]), bb = -mean[2] / sd[2];
   float* r = out;
   float* g = out + size_t(H) * W;
   float* bl = out + 2 * size_t(H) * W;
@@ -109,9 +114,9 @@ static void normalise_into(const cv::Mat& rgb, const TransformOptions& o, float*
     const uint8_t* row = rgb.ptr<uint8_t>(y);
     const size_t base = size_t(y) * W;
     for (int x = 0; x < W; ++x) {
-      r[base + x] = row[3 * x] * a + b;
-      g[base + x] = row[3 * x + 1] * a + b;
-      bl[base + x] = row[3 * x + 2] * a + b;
+      r[base + x] = row[3 * x] * ar + br;
+      g[base + x] = row[3 * x + 1] * ag + bg;
+      bl[base + x] = row[3 * x + 2] * ab + bb;
     }
   }
 }
@@ -120,6 +125,15 @@ torch::Tensor to_tensor(const cv::Mat& rgb, const TransformOptions& o) {
   torch::Tensor t = torch::empty({3, rgb.rows, rgb.cols}, torch::kFloat32);
   normalise_into(rgb, o, t.data_ptr<float>());
   return t;
+}
+
+LoaderOptions eval_loader_options(const InputSpec& input, int batch_size, uint64_t seed) {
+  LoaderOptions o;
+  o.transform.input = input;
+  o.batch_size = batch_size;
+  o.seed = seed;
+  o.prefetch = false;
+  return o;
 }
 
 struct Loader::Arena {
@@ -166,7 +180,7 @@ std::vector<size_t> Loader::take_next() {
 
 Batch Loader::load(const std::vector<size_t>& items, int epoch) {
   const size_t n = items.size();
-  const int S = o_.transform.size;
+  const int S = int(o_.transform.input.size);
   // workers write straight into the batch tensor (no stacking copy afterwards)
   torch::Tensor images = torch::empty({int64_t(n), 3, S, S}, torch::kFloat32);
   float* const base = images.data_ptr<float>();

@@ -13,18 +13,17 @@
 
 #include "data/dataset.h"
 #include "data/image_transform.h"  // read_rgb
+#include "data/input_spec.h"
 #include "data/split.h"
 
 namespace entcam {
 
 struct TransformOptions {
-  int size = 299;            // output side (square)
-  double crop_pct = 0.8975;  // eval: resize the shorter side to floor(size / crop_pct), centre crop
+  InputSpec input;           // output side, eval crop and normalisation
   bool train = false;        // RandomResizedCrop + horizontal flip instead of the eval transform
   double scale_min = 0.08, scale_max = 1.0;        // RandomResizedCrop area fraction
   double ratio_min = 3.0 / 4.0, ratio_max = 4.0 / 3.0;
   double flip_p = 0.5;
-  float mean = 0.5f, std = 0.5f;  // x = (rgb / 255 - mean) / std, every channel
 };
 
 // One geometric step; boxes and pixels go through the same list.
@@ -53,6 +52,10 @@ struct Batch {
   std::vector<std::vector<Box>> boxes;  // per item, in the output image's coordinates
   std::vector<size_t> indices;          // into Dataset::samples
 };
+
+struct LoaderOptions;
+// The evaluation loader of a model input: eval transform, fixed order, no prefetch.
+LoaderOptions eval_loader_options(const InputSpec& input, int batch_size, uint64_t seed);
 
 struct LoaderOptions {
   TransformOptions transform;

@@ -7,6 +7,8 @@
 #include <regex>
 
 #include "core/error.h"
+#include "core/fs.h"
+#include "data/yaml_input.h"
 
 namespace entcam {
 namespace fs = std::filesystem;
@@ -47,12 +49,14 @@ std::string last_segment(const std::string& url) {
   return slash == std::string::npos ? u : u.substr(slash + 1);
 }
 
-void parse_scenes(const fs::path& file, const YAML::Node& node, SceneOptions& o) {
-  if (!node.IsMap()) throw yaml_error(file, node, "scenes", "expected a mapping (count, canvas, seed, ...)");
+}  // namespace
+
+void parse_scene_options(const fs::path& file, const YAML::Node& node, SceneOptions& o, const std::string& section) {
+  if (!node.IsMap()) throw yaml_error(file, node, section, "expected a mapping (count, canvas, seed, ...)");
   for (const auto& kv : node) {
     const std::string key = kv.first.Scalar();
     const YAML::Node& v = kv.second;
-    const std::string k = "scenes." + key;
+    const std::string k = section + "." + key;
     if (key == "count") o.count = int(integer(file, v, k, 1, 10000000));
     else if (key == "canvas") o.canvas = int(integer(file, v, k, 32, 1024));
     else if (key == "min_items") o.min_items = int(integer(file, v, k, 1, 16));
@@ -71,23 +75,14 @@ void parse_scenes(const fs::path& file, const YAML::Node& node, SceneOptions& o)
                        "seed, classes)");
     }
   }
-  if (o.min_items > o.max_items) throw yaml_error(file, node, "scenes", "expected min_items <= max_items");
-  if (o.min_scale > o.max_scale) throw yaml_error(file, node, "scenes", "expected min_scale <= max_scale");
-  if (o.max_scale > o.canvas) throw yaml_error(file, node, "scenes.max_scale", "expected at most scenes.canvas");
+  if (o.min_items > o.max_items) throw yaml_error(file, node, section, "expected min_items <= max_items");
+  if (o.min_scale > o.max_scale) throw yaml_error(file, node, section, "expected min_scale <= max_scale");
+  if (o.max_scale > o.canvas) throw yaml_error(file, node, section + ".max_scale", "expected at most " + section + ".canvas");
 }
-
-}  // namespace
 
 Manifest load_manifest(const fs::path& path) {
   if (!fs::is_regular_file(path)) throw file_error(path.string(), "manifest not found (expected a YAML file)");
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(path.string());
-  } catch (const YAML::Exception& e) {
-    std::string where = path.string();
-    if (e.mark.line >= 0) where += ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1);
-    throw InputError(where + ": malformed YAML: " + e.msg);
-  }
+  const YAML::Node root = parse_yaml(read_file(path), path.string());
   if (!root.IsMap()) throw yaml_error(path, root, "(top level)", "expected a mapping with name, layout, files");
   Manifest m;
   m.source = path;
@@ -143,19 +138,38 @@ Manifest load_manifest(const fs::path& path) {
       fs::path b = scalar(path, v, key);
       m.boxes = b.is_absolute() ? b : path.parent_path() / b;
     } else if (key == "scenes") {
-      parse_scenes(path, v, m.scenes);
+      parse_scene_options(path, v, m.scenes, "scenes");
+    } else if (key == "path") {
+      fs::path d = scalar(path, v, key);
+      if (d.empty()) throw yaml_error(path, v, key, "expected a folder");
+      m.path = d.is_absolute() ? d : path.parent_path() / d;
+    } else if (key == "imagenet") {
+      if (!v.IsMap()) throw yaml_error(path, v, key, "expected a mapping {<class name>: <WNID> or none}");
+      for (const auto& c : v) {
+        const std::string klass = c.first.Scalar();
+        const std::string k = "imagenet." + klass;
+        std::string wnid = c.second.IsNull() ? "none" : scalar(path, c.second, k);
+        if (wnid == "none") wnid.clear();
+        else if (!std::regex_match(wnid, std::regex("n[0-9]{8}")))
+          throw yaml_error(path, c.second, k, "expected a WordNet id like n01443537 or none, got '" + wnid + "'");
+        m.imagenet.emplace_back(klass, wnid);
+      }
     } else if (key == "description" || key == "license" || key == "homepage") {
       // free text for people
     } else {
       throw yaml_error(path, kv.first, key,
-                       "unknown key (expected name, layout, auth, files, boxes, scenes, description, license, "
-                       "homepage)");
+                       "unknown key (expected name, layout, auth, files, path, boxes, imagenet, scenes, "
+                       "description, license, homepage)");
     }
   }
   if (m.name.empty()) throw yaml_error(path, root, "name", "missing (expected the dataset's name)");
   if (m.layout.empty()) throw yaml_error(path, root, "layout", "missing (expected the parser to use)");
-  if (m.files.empty() && m.layout != "fashion-scenes")
-    throw yaml_error(path, root, "files", "missing or empty (expected a list of {url, sha256, size})");
+  if (!m.path.empty() && !m.files.empty())
+    throw yaml_error(path, root["path"], "path", "given together with files (expected one of them)");
+  if (!m.path.empty() && m.layout == "fashion-scenes")
+    throw yaml_error(path, root["path"], "path", "not used by the fashion-scenes layout (it renders its own data)");
+  if (m.files.empty() && m.path.empty() && m.layout != "fashion-scenes")
+    throw yaml_error(path, root, "files", "missing or empty (expected a list of {url, sha256, size}, or path: DIR)");
   return m;
 }
 

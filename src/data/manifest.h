@@ -1,5 +1,7 @@
 #pragma once
-// Dataset manifests, datasets/<name>.yaml (SPEC §3b).
+// Dataset manifests, datasets/<name>.yaml (docs/spec.md §3b).
+#include <yaml-cpp/yaml.h>
+
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -34,11 +36,22 @@ struct Manifest {
   std::vector<ManifestFile> files;
   std::filesystem::path boxes;  // optional BOXES.json, resolved against the manifest's folder
   SceneOptions scenes;
+  // `path: DIR`: a dataset already on disk, read in place (resolved against the manifest's
+  // folder); empty when the data comes from `files:`.
+  std::filesystem::path path;
+  // `imagenet: {class: WNID}`: the ImageNet-1k class of each class name (matched
+  // case-insensitively); an empty WNID (`none` or null) marks a class with no counterpart.
+  std::vector<std::pair<std::string, std::string>> imagenet;
 };
 
 // Reads and validates a manifest. Malformed YAML or a wrong key throws InputError
 // "<file>:<line>:<column>: <key>: expected ...".
 Manifest load_manifest(const std::filesystem::path& path);
+
+// The fashion-scenes generator settings of a manifest's `scenes:` (section "scenes") or an
+// experiment's `datasets[].options`, validated; InputError naming file:line:column and key.
+void parse_scene_options(const std::filesystem::path& file, const YAML::Node& node, SceneOptions& options,
+                         const std::string& section);
 
 // The datasets/ folder shipped with entcam: ./datasets when it exists, else the first
 // datasets/ found walking up from the binary's folder (build/bin -> repo). Empty if none.

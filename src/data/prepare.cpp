@@ -81,7 +81,27 @@ class DirLock {
   int fd_ = -1;
 };
 
-constexpr int kIndexVersion = 1;
+constexpr int kIndexVersion = 2;  // 2: content under one top folder is read from that folder
+
+// A folder given by `path:` is read in place; its index is keyed by what is in it (names,
+// sizes, modification times), so an edit to the folder is noticed without re-decoding
+// every image on each run.
+std::string folder_fingerprint(const fs::path& dir) {
+  std::vector<std::string> lines;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
+       it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (ec) break;
+    if (!it->is_regular_file(ec)) continue;
+    const auto mtime = fs::last_write_time(it->path(), ec).time_since_epoch().count();
+    lines.push_back(it->path().lexically_relative(dir).generic_string() + "\t" + std::to_string(it->file_size(ec)) +
+                    "\t" + std::to_string(mtime));
+  }
+  std::sort(lines.begin(), lines.end());
+  std::string all;
+  for (const auto& l : lines) all += l + "\n";
+  return sha256_hex(all);
+}
 
 // What the parse depends on: the layout, what was extracted or rendered (their markers),
 // and the extra boxes file. Equal keys mean the index can stand in for a fresh parse,
@@ -95,6 +115,7 @@ std::string index_key(const Manifest& m, const fs::path& data_dir) {
   for (const auto& p : markers) key += p.filename().string() + "=" + read_file(p);
   if (fs::is_regular_file(data_dir / ".entcam-scenes.json", ec)) key += read_file(data_dir / ".entcam-scenes.json");
   if (!m.boxes.empty()) key += "|boxes=" + sha256_file(m.boxes);
+  if (!m.path.empty()) key += "|path=" + data_dir.string() + "=" + folder_fingerprint(data_dir);
   return sha256_hex(key);
 }
 
@@ -149,6 +170,13 @@ PreparedDataset prepare_dataset(const Manifest& m, const fs::path& root) {
   p.dir = root / m.name;
   p.data_dir = p.dir / "data";
   DirLock lock(p.dir);
+  if (!m.path.empty()) {
+    std::error_code ec;
+    if (!fs::is_directory(m.path, ec))
+      throw file_error(m.source.string(), "path: " + m.path.string() + " is not a folder (expected the dataset's folder, "
+                                          "relative to the manifest's folder or absolute)");
+    p.data_dir = fs::canonical(m.path);
+  }
   if (m.layout == "fashion-scenes") {
     p.data_dir = p.dir / ("data-" + scenes_fingerprint(m.scenes));
     materialise_scenes(m.scenes, p.data_dir);
@@ -163,7 +191,10 @@ PreparedDataset prepare_dataset(const Manifest& m, const fs::path& root) {
   if (!m.boxes.empty() && !fs::is_regular_file(m.boxes))
     throw file_error(m.source.string(), "boxes: " + m.boxes.string() + " not found (expected a BOXES.json file)");
   const std::string key = index_key(m, p.data_dir);
-  const fs::path index = p.dir / (p.data_dir.filename().string() + ".index.json");
+  // (a `path:` folder gets its index in the cache, never inside the user's folder)
+  const fs::path index =
+      p.dir / (m.path.empty() ? p.data_dir.filename().string() + ".index.json"
+                              : "path-" + sha256_hex(p.data_dir.string()).substr(0, 12) + ".index.json");
   if (auto cached = read_index(p.data_dir, index, key)) {
     p.dataset = std::move(*cached);
   } else {

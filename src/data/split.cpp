@@ -10,14 +10,6 @@
 namespace entcam {
 namespace fs = std::filesystem;
 
-uint64_t mix_seed(uint64_t a, uint64_t b, uint64_t c) {
-  SplitMix64 r(a);
-  uint64_t h = r.next() ^ b;
-  SplitMix64 r2(h);
-  h = r2.next() ^ c;
-  SplitMix64 r3(h);
-  return r3.next();
-}
 
 Split stratified_split(const Dataset& ds, double train_fraction, uint64_t seed) {
   if (!(train_fraction > 0.0 && train_fraction < 1.0))
@@ -39,13 +31,18 @@ Split stratified_split(const Dataset& ds, double train_fraction, uint64_t seed) 
   return s;
 }
 
-static nlohmann::json to_json(const Dataset& ds, const std::vector<size_t>& idx) {
+static nlohmann::json to_json(const Dataset& ds, const std::vector<size_t>& idx, const std::vector<std::string>& sources) {
   nlohmann::json a = nlohmann::json::array();
-  for (size_t i : idx) a.push_back({{"id", ds.samples[i].id}, {"class", ds.classes[size_t(ds.samples[i].label)]}});
+  for (size_t i : idx) {
+    nlohmann::json e = {{"id", ds.samples[i].id}, {"class", ds.classes[size_t(ds.samples[i].label)]}};
+    if (!sources.empty()) e["source"] = sources.at(i);
+    a.push_back(e);
+  }
   return a;
 }
 
-Split load_or_make_split(const Dataset& ds, const fs::path& path, double train_fraction, uint64_t seed) {
+Split load_or_make_split(const Dataset& ds, const fs::path& path, double train_fraction, uint64_t seed,
+                         const std::vector<std::string>& sample_sources) {
   if (fs::exists(path)) {
     nlohmann::json j;
     try {
@@ -84,7 +81,8 @@ Split load_or_make_split(const Dataset& ds, const fs::path& path, double train_f
   Split s = stratified_split(ds, train_fraction, seed);
   nlohmann::json j = {{"dataset", ds.name},           {"seed", seed},
                       {"train_fraction", train_fraction}, {"classes", ds.classes},
-                      {"train", to_json(ds, s.train)},    {"test", to_json(ds, s.test)}};
+                      {"train", to_json(ds, s.train, sample_sources)},
+                      {"test", to_json(ds, s.test, sample_sources)}};
   write_file_atomic(path, j.dump(1) + "\n");
   return s;
 }

@@ -12,15 +12,6 @@
 
 namespace entcam {
 
-// A seed derived from several values (e.g. seed, epoch, sample index), order-sensitive.
-uint64_t mix_seed(uint64_t a, uint64_t b, uint64_t c = 0);
-
-// Fisher-Yates with SplitMix64.
-template <class T>
-void seeded_shuffle(std::vector<T>& v, SplitMix64& rng) {
-  for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[size_t(rng.below(i))]);
-}
-
 struct Split {
   std::vector<size_t> train, test;  // indices into Dataset::samples
 };
@@ -30,9 +21,11 @@ struct Split {
 Split stratified_split(const Dataset& ds, double train_fraction, uint64_t seed);
 
 // split.json = {"dataset", "seed", "train_fraction", "classes": [...],
-//   "train": [{"id", "class"}...], "test": [...]}. When `path` exists and matches the
+//   "train": [{"id", "class"[, "source"]}...], "test": [...]}; "source" (each image's source
+//   dataset of a pool) when `sample_sources` (one per sample) is given. When `path` exists and matches the
 // dataset (same ids and classes), it is reused; otherwise a fresh split is computed and
 // written atomically. A split.json that is malformed throws InputError naming it.
-Split load_or_make_split(const Dataset& ds, const std::filesystem::path& path, double train_fraction, uint64_t seed);
+Split load_or_make_split(const Dataset& ds, const std::filesystem::path& path, double train_fraction, uint64_t seed,
+                         const std::vector<std::string>& sample_sources = {});
 
 }  // namespace entcam

@@ -77,20 +77,8 @@ torch::Tensor rise_blur(const torch::Tensor& image, int klen, double sigma) {
   return F::conv2d(image.unsqueeze(0), weight, F::Conv2dFuncOptions().padding(klen / 2).groups(c)).squeeze(0);
 }
 
-namespace {
-
-void check_inputs(const torch::Tensor& image, const cv::Mat& map, const ProbabilityModel& model) {
-  if (image.dim() != 3 || image.size(0) != 3)
-    throw InputError("faithfulness: expected an image tensor [3,H,W], got " + std::to_string(image.dim()) + "-D");
-  if (map.type() != CV_32FC1 || map.rows != image.size(1) || map.cols != image.size(2))
-    throw InputError("faithfulness: the map must be float32 at the image's size (" + std::to_string(image.size(1)) +
-                     "x" + std::to_string(image.size(2)) + ")");
-  if (!model.probabilities) throw InputError("faithfulness: no model given");
-}
-
-// Class-`cls` probabilities of the inputs make(0..n-1), `batch_size` at a time.
-std::vector<double> probabilities_of(const ProbabilityModel& model, int64_t n, int64_t cls,
-                                     const std::function<torch::Tensor(int64_t)>& make) {
+std::vector<double> class_probabilities(const ProbabilityModel& model, int64_t n, int64_t cls,
+                                        const std::function<torch::Tensor(int64_t)>& make) {
   torch::NoGradGuard no_grad;
   std::vector<double> out;
   out.reserve(size_t(n));
@@ -107,6 +95,17 @@ std::vector<double> probabilities_of(const ProbabilityModel& model, int64_t n, i
     for (int64_t i = 0; i < end - start; ++i) out.push_back(acc[i][cls]);
   }
   return out;
+}
+
+namespace {
+
+void check_inputs(const torch::Tensor& image, const cv::Mat& map, const ProbabilityModel& model) {
+  if (image.dim() != 3 || image.size(0) != 3)
+    throw InputError("faithfulness: expected an image tensor [3,H,W], got " + std::to_string(image.dim()) + "-D");
+  if (map.type() != CV_32FC1 || map.rows != image.size(1) || map.cols != image.size(2))
+    throw InputError("faithfulness: the map must be float32 at the image's size (" + std::to_string(image.size(1)) +
+                     "x" + std::to_string(image.size(2)) + ")");
+  if (!model.probabilities) throw InputError("faithfulness: no model given");
 }
 
 struct Plan {
@@ -151,7 +150,7 @@ FaithfulnessResult run(const ProbabilityModel& model, const torch::Tensor& image
     if (i < n_ins) return torch::where(rank < counts[size_t(i)], image, blurred);
     return masked;
   };
-  const std::vector<double> p = probabilities_of(model, n_del + n_ins + n_mask, cls, make);
+  const std::vector<double> p = class_probabilities(model, n_del + n_ins + n_mask, cls, make);
 
   FaithfulnessResult r;
   if (plan.deletion) {

@@ -1,5 +1,5 @@
 #pragma once
-// Faithfulness metrics of SPEC §3: they ask the model how much the class probability
+// Faithfulness metrics of docs/spec.md §3: they ask the model how much the class probability
 // depends on the pixels a map points at. The model is any callable returning class
 // probabilities, so this layer needs nothing from models/.
 #include <torch/torch.h>
@@ -50,6 +50,10 @@ double insertion_auc(const ProbabilityModel& model, const torch::Tensor& image, 
                      const FaithfulnessOptions& opt = {});
 double average_drop(const ProbabilityModel& model, const torch::Tensor& image, const cv::Mat& map, int64_t cls);
 double increase_in_confidence(const ProbabilityModel& model, const torch::Tensor& image, const cv::Mat& map, int64_t cls);
+
+// Class-`cls` probabilities of the inputs make(0..n-1), `batch_size` at a time (no graph).
+std::vector<double> class_probabilities(const ProbabilityModel& model, int64_t n, int64_t cls,
+                                        const std::function<torch::Tensor(int64_t)>& make);
 
 // Pieces, exposed for tests.
 // Area under a curve sampled at steps+1 evenly spaced points of [0,1], trapezoid rule

@@ -1,4 +1,4 @@
-// Localisation metrics (SPEC §3). The box metrics follow clovaai/wsolevaluation's
+// Localisation metrics (docs/spec.md §3). The box metrics follow clovaai/wsolevaluation's
 // evaluation.py (Choe et al., "Evaluating Weakly Supervised Object Localization Methods
 // Right", CVPR 2020) step by step, because "matches" there means equal to 1e-6: the same
 // uint8 quantisation, the same strict threshold, the same OpenCV contour search and the
@@ -15,6 +15,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "core/error.h"
+#include "metrics/complexity.h"
 
 namespace entcam {
 
@@ -308,7 +309,8 @@ LocalizationScores score_localization(const std::vector<LocalizationInput>& imag
 
   LocalizationScores s;
   s.metric_names = {"pointing_game", "energy_pointing_game", "box_iou",         "box_acc",
-                    "max_box_acc",   "max_box_acc_v2",       "instance_recall", "all_instances_hit"};
+                    "max_box_acc",   "max_box_acc_v2",       "instance_recall", "all_instances_hit",
+                    "sparseness",    "complexity"};
   const CurveMax v1 = curve_max(r, false, 0);
   std::vector<CurveMax> v2;
   for (size_t k = 0; k < opt.v2_iou_thresholds.size(); ++k) v2.push_back(curve_max(r, true, k));
@@ -327,7 +329,9 @@ LocalizationScores score_localization(const std::vector<LocalizationInput>& imag
                       double(x.v1.correct[0][v1.best_tau]),
                       v2_img,
                       x.n_boxes > 0 ? double(x.found_boxes) / x.n_boxes : 0.0,
-                      x.found_boxes == x.n_boxes ? 1.0 : 0.0};
+                      x.found_boxes == x.n_boxes ? 1.0 : 0.0,
+                      sparseness(images[i].map),
+                      complexity(images[i].map)};
     total_boxes += x.n_boxes;
     total_found += x.found_boxes;
   }
@@ -359,6 +363,9 @@ LocalizationScores score_localization(const std::vector<LocalizationInput>& imag
   s.aggregate.emplace_back("max_box_acc_v2", v2.empty() ? 0.0 : v2_mean / double(v2.size()));
   s.aggregate.emplace_back("instance_recall", total_boxes > 0 ? double(total_found) / double(total_boxes) : 0.0);
   s.aggregate.emplace_back("all_instances_hit", mean_col(7));
+  // Not localisation, but like it a function of the map alone (docs/spec.md §3, complexity).
+  s.aggregate.emplace_back("sparseness", mean_col(8));
+  s.aggregate.emplace_back("complexity", mean_col(9));
   return s;
 }
 

@@ -1,5 +1,5 @@
 #pragma once
-// Localisation metrics of SPEC §3 over plain float images (no torch): the map is a
+// Localisation metrics of docs/spec.md §3 over plain float images (no torch): the map is a
 // CV_32FC1 cv::Mat at image resolution, min-max normalised to [0,1] (see prepare_map).
 // Boxes are 0-based pixel boxes with inclusive corners.
 #include <opencv2/core.hpp>
@@ -10,7 +10,7 @@
 
 namespace entcam {
 
-// SPEC §1/§3 map preparation: `data` is a float32 [h,w] map in C order. Non-finite values
+// docs/spec.md §1/§3 map preparation: `data` is a float32 [h,w] map in C order. Non-finite values
 // throw InputError naming `name`. When (w,h) != (width,height) the map is resized with
 // cv::resize INTER_LINEAR (half-pixel centres); then it is min-max normalised in float32,
 // (x - min) / (max - min), and a constant map becomes all zeros.
@@ -95,7 +95,7 @@ struct LocalizationInput {
   int cls = -1;  // -1 when unknown
 };
 
-// Per-image metric values (names of SPEC §3) and dataset aggregates.
+// Per-image metric values (names of docs/spec.md §3) and dataset aggregates.
 struct LocalizationScores {
   std::vector<std::string> metric_names;            // order of the columns
   std::vector<std::vector<double>> per_image;       // [image][metric]
@@ -103,7 +103,8 @@ struct LocalizationScores {
 };
 
 // Scores every image (in parallel with TBB) and aggregates:
-// - pointing_game, energy_pointing_game, box_iou, box_acc, all_instances_hit: mean over images;
+// - pointing_game, energy_pointing_game, box_iou, box_acc, all_instances_hit, and the map's
+//   sparseness and complexity (metrics/complexity.h, no boxes needed): mean over images;
 // - pointing_game_class_mean: mean over the classes present of per-class accuracy (TorchRay's
 //   accuracy = hits / max(1, hits + misses) averaged over classes), only when some image has a
 //   class; images without a class are left out of it;

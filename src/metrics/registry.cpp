@@ -2,48 +2,29 @@
 
 namespace entcam {
 
-namespace {
-
-double pointing_game_fn(const cv::Mat& map, const std::vector<Box>& boxes, const LocalizationOptions& opt) {
-  return pointing_hit(map_argmax(map), boxes, opt.tolerance, map.cols, map.rows) ? 1.0 : 0.0;
-}
-double energy_fn(const cv::Mat& map, const std::vector<Box>& boxes, const LocalizationOptions&) {
-  return energy_pointing_game(map, boxes);
-}
-double box_iou_fn(const cv::Mat& map, const std::vector<Box>& boxes, const LocalizationOptions& opt) {
-  double best = 0;
-  for (const Box& c : boxes_from_quantized(quantize_map(map), opt.box_tau, false))
-    for (const Box& g : boxes) best = std::max(best, box_iou(c, g));
-  return best;
-}
-double box_acc_fn(const cv::Mat& map, const std::vector<Box>& boxes, const LocalizationOptions& opt) {
-  return box_iou_fn(map, boxes, opt) >= opt.box_iou_threshold ? 1.0 : 0.0;
-}
-double instance_recall_fn(const cv::Mat& map, const std::vector<Box>& boxes, const LocalizationOptions& opt) {
-  if (boxes.empty()) return 0.0;
-  return double(boxes_found(local_maxima(map, opt.local_max_min_value), boxes)) / double(boxes.size());
-}
-double all_instances_hit_fn(const cv::Mat& map, const std::vector<Box>& boxes, const LocalizationOptions& opt) {
-  return boxes_found(local_maxima(map, opt.local_max_min_value), boxes) == int(boxes.size()) ? 1.0 : 0.0;
-}
-
-}  // namespace
-
 const std::vector<MetricInfo>& metric_table() {
   static const std::vector<MetricInfo> table = {
-      {"pointing_game", true, false, false, pointing_game_fn, "Zhang et al. 2016; TorchRay benchmark/pointing_game.py"},
-      {"pointing_game_class_mean", true, false, false, nullptr, "TorchRay PointingGame.accuracy (mean of class accuracies)"},
-      {"energy_pointing_game", true, false, false, energy_fn, "Wang et al. 2020 (Score-CAM)"},
-      {"box_iou", true, false, false, box_iou_fn, "Zhou et al. 2016 (CAM), tau 0.2"},
-      {"box_acc", true, false, false, box_acc_fn, "Zhou et al. 2016 (CAM), IoU >= 0.5"},
-      {"max_box_acc", true, false, false, nullptr, "Choe et al. 2020; clovaai/wsolevaluation BoxEvaluator"},
-      {"max_box_acc_v2", true, false, false, nullptr, "Choe et al. 2020; multi-contour, IoU {0.3,0.5,0.7}"},
-      {"instance_recall", true, false, false, instance_recall_fn, "local maxima >= 0.5 inside boxes"},
-      {"all_instances_hit", true, false, false, all_instances_hit_fn, "every box holds a local maximum"},
-      {"deletion_auc", false, true, false, nullptr, "Petsiuk et al. 2018 (RISE)"},
-      {"insertion_auc", true, true, false, nullptr, "Petsiuk et al. 2018 (RISE)"},
-      {"average_drop", false, true, true, nullptr, "Chattopadhyay et al. 2018 (Grad-CAM++)"},
-      {"increase_in_confidence", true, true, true, nullptr, "Chattopadhyay et al. 2018 (Grad-CAM++)"},
+      {"pointing_game", true, false},  // Zhang et al. 2016; TorchRay benchmark/pointing_game.py
+      {"pointing_game_class_mean", true, false},  // TorchRay PointingGame.accuracy (mean of class accuracies)
+      {"energy_pointing_game", true, false},  // Wang et al. 2020 (Score-CAM)
+      {"box_iou", true, false},  // Zhou et al. 2016 (CAM), tau 0.2
+      {"box_acc", true, false},  // Zhou et al. 2016 (CAM), IoU >= 0.5
+      {"max_box_acc", true, false},  // Choe et al. 2020; clovaai/wsolevaluation BoxEvaluator
+      {"max_box_acc_v2", true, false},  // Choe et al. 2020; multi-contour, IoU {0.3,0.5,0.7}
+      {"instance_recall", true, false},  // local maxima >= 0.5 inside boxes
+      {"all_instances_hit", true, false},  // every box holds a local maximum
+      {"deletion_auc", false, false},  // Petsiuk et al. 2018 (RISE)
+      {"insertion_auc", true, false},  // Petsiuk et al. 2018 (RISE)
+      {"average_drop", false, true},  // Chattopadhyay et al. 2018 (Grad-CAM++)
+      {"increase_in_confidence", true, true},  // Chattopadhyay et al. 2018 (Grad-CAM++)
+      {"mprt_spearman", false, false},  // Adebayo et al. 2018; Quantus MPRT (cascading, Spearman)
+      {"mprt_ssim", false, false},  // Adebayo et al. 2018; Quantus MPRT (cascading, SSIM)
+      {"random_logit_ssim", false, false},  // Sixt et al. 2020; Quantus RandomLogit (SSIM)
+      {"road_morf", false, false},  // Rong et al. 2022 (ROAD), most relevant first
+      {"road_lerf", true, false},  // Rong et al. 2022 (ROAD), least relevant first
+      {"road_gap", true, false},  // Rong et al. 2022 (ROAD), LeRF - MoRF
+      {"sparseness", true, false},  // Chalasani et al. 2020; Quantus Sparseness (Gini)
+      {"complexity", false, false},  // Bhatt et al. 2020; Quantus Complexity (entropy)
   };
   return table;
 }

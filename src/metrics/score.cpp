@@ -10,87 +10,18 @@
 
 namespace entcam {
 
-namespace {
-
 using nlohmann::json;
 
-// An integer JSON value (an integral float such as 12.0 is accepted too).
-bool as_int(const json& v, long long& out) {
-  if (v.is_number_integer()) {
-    out = v.get<long long>();
-    return true;
-  }
-  if (v.is_number_float()) {
-    const double d = v.get<double>();
-    if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 1e15) {
-      out = static_cast<long long>(d);
-      return true;
-    }
-  }
-  return false;
-}
-
-}  // namespace
-
-std::vector<BoxesImage> parse_boxes_json(const std::string& text, const std::string& name) {
-  json doc;
-  try {
-    doc = json::parse(text);
-  } catch (const json::exception& e) {
-    throw file_error(name, std::string("not valid JSON (") + e.what() + ")");
-  }
-  if (!doc.is_object() || !doc.contains("images") || !doc["images"].is_array())
-    throw file_error(name, "expected an object with an \"images\" array");
-  const json& arr = doc["images"];
-  if (arr.empty()) throw file_error(name, "\"images\" is empty; expected at least one image");
-  std::vector<BoxesImage> out;
-  std::set<std::string> seen;
-  for (size_t i = 0; i < arr.size(); ++i) {
-    const json& im = arr[i];
-    const std::string where = "images[" + std::to_string(i) + "]";
-    if (!im.is_object()) throw file_error(name, where + ": expected an object");
-    BoxesImage b;
-    if (!im.contains("id") || !im["id"].is_string() || im["id"].get<std::string>().empty())
-      throw file_error(name, where + ".id: expected a non-empty string");
-    b.id = im["id"].get<std::string>();
-    if (!seen.insert(b.id).second) throw file_error(name, where + ".id: \"" + b.id + "\" appears twice");
-    long long w = 0, h = 0;
-    if (!im.contains("width") || !as_int(im["width"], w) || w <= 0 || w > 1000000)
-      throw file_error(name, where + ".width: expected a positive integer");
-    if (!im.contains("height") || !as_int(im["height"], h) || h <= 0 || h > 1000000)
-      throw file_error(name, where + ".height: expected a positive integer");
-    b.width = int(w);
-    b.height = int(h);
-    if (!im.contains("boxes") || !im["boxes"].is_array() || im["boxes"].empty())
-      throw file_error(name, where + ".boxes: expected a non-empty array of [xmin, ymin, xmax, ymax]");
-    const json& boxes = im["boxes"];
-    for (size_t k = 0; k < boxes.size(); ++k) {
-      const std::string bwhere = where + ".boxes[" + std::to_string(k) + "]";
-      const json& bx = boxes[k];
-      long long c[4];
-      if (!bx.is_array() || bx.size() != 4 || !as_int(bx[0], c[0]) || !as_int(bx[1], c[1]) || !as_int(bx[2], c[2]) ||
-          !as_int(bx[3], c[3]))
-        throw file_error(name, bwhere + ": expected [xmin, ymin, xmax, ymax] of 4 integers (0-based, inclusive)");
-      if (c[0] < 0 || c[1] < 0 || c[0] > c[2] || c[1] > c[3] || c[2] > 10000000 || c[3] > 10000000)
-        throw file_error(name, bwhere + ": expected 0 <= xmin <= xmax and 0 <= ymin <= ymax");
-      if (c[0] >= w || c[1] >= h)
-        throw file_error(name, bwhere + ": box starts outside the " + std::to_string(w) + "x" + std::to_string(h) +
-                                   " image");
-      b.boxes.push_back({int(c[0]), int(c[1]), int(c[2]), int(c[3])});
-    }
-    if (im.contains("class") && !im["class"].is_null()) {
-      long long cls = 0;
-      if (!as_int(im["class"], cls) || cls < 0 || cls > 100000000)
-        throw file_error(name, where + ".class: expected a non-negative integer");
-      b.cls = int(cls);
-    }
-    out.push_back(std::move(b));
-  }
-  return out;
-}
-
 std::vector<BoxesImage> read_score_boxes(const std::filesystem::path& path) {
-  return parse_boxes_json(read_file(path), path.string());
+  const std::string name = path.string();
+  std::vector<BoxesImage> images = read_boxes_json(path);
+  // scoring needs something to score against
+  if (images.empty()) throw file_error(name, "\"images\" is empty; expected at least one image");
+  for (size_t i = 0; i < images.size(); ++i)
+    if (images[i].boxes.empty())
+      throw file_error(name, "images[" + std::to_string(i) +
+                                 "].boxes: expected a non-empty array of [xmin, ymin, xmax, ymax]");
+  return images;
 }
 
 json score_maps(const std::filesystem::path& maps_dir, const std::vector<BoxesImage>& images,

@@ -27,6 +27,19 @@ std::string join_some(const std::vector<std::string>& items, size_t most = 12) {
 
 }  // namespace
 
+void read_metadata_int(const std::map<std::string, std::string>& meta, const std::string& key,
+                       const std::string& file, int64_t& out) {
+  auto it = meta.find("entcam." + key);
+  if (it == meta.end()) return;
+  try {
+    size_t used = 0;
+    out = std::stoll(it->second, &used);
+    if (used != it->second.size()) throw std::invalid_argument("trailing");
+  } catch (const std::exception&) {
+    throw file_error(file, "metadata entcam." + key + " = '" + it->second + "' is not an integer");
+  }
+}
+
 torch::Tensor tensor_from(const SafeTensorsFile& file, const std::string& key) {
   const auto& info = file.info(key);
   std::vector<float> values = file.read_f32(key);
@@ -36,7 +49,7 @@ torch::Tensor tensor_from(const SafeTensorsFile& file, const std::string& key) {
 LoadReport load_state(torch::nn::Module& module, const SafeTensorsFile& file,
                       const std::vector<std::string>& reinit_on_mismatch) {
   LoadReport report;
-  std::vector<std::string> missing, wrong_shape, unexpected;
+  std::vector<std::string> missing, wrong_shape, unexpected, non_finite;
   std::set<std::string> expected;
   torch::NoGradGuard no_grad;
   auto copy_into = [&](const std::string& key, torch::Tensor& target) {
@@ -55,12 +68,20 @@ LoadReport load_state(torch::nn::Module& module, const SafeTensorsFile& file,
       wrong_shape.push_back(key + " is " + shape_str(info.shape) + ", model needs " + shape_str(target.sizes()));
       return;
     }
-    target.copy_(tensor_from(file, key).to(target.dtype()));
+    const torch::Tensor value = tensor_from(file, key);
+    // NaN/inf weights give NaN logits and an arbitrary top-k downstream: refuse them here
+    if (!torch::isfinite(value).all().item<bool>()) {
+      non_finite.push_back(key);
+      return;
+    }
+    target.copy_(value.to(target.dtype()));
   };
   for (auto& p : module.named_parameters()) copy_into(p.key(), p.value());
   for (auto& b : module.named_buffers()) copy_into(b.key(), b.value());
   for (const auto& [key, info] : file.tensors())
     if (!expected.count(key) && !is_counter(key)) unexpected.push_back(key);
+  if (!non_finite.empty())
+    throw file_error(file.name(), "tensor " + join_some(non_finite) + " holds NaN or infinite values; expected finite weights");
   if (!missing.empty() || !wrong_shape.empty() || !unexpected.empty()) {
     std::string msg = "weights do not match the model:";
     if (!missing.empty()) msg += " missing keys: " + join_some(missing) + ";";

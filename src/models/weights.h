@@ -26,6 +26,11 @@ LoadReport load_state(torch::nn::Module& module, const SafeTensorsFile& file,
 void save_state(const torch::nn::Module& module, const std::filesystem::path& path,
                 const std::map<std::string, std::string>& metadata);
 
+// Sets `out` to the integer metadata value `entcam.<key>` when present (InputError naming
+// `file` when it is not an integer); leaves it unchanged when absent.
+void read_metadata_int(const std::map<std::string, std::string>& meta, const std::string& key,
+                       const std::string& file, int64_t& out);
+
 // Tensors by name, as float32 CPU tensors of their stored shapes.
 torch::Tensor tensor_from(const SafeTensorsFile& file, const std::string& key);
 

@@ -1,6 +1,8 @@
 #include "models/xception.h"
 
 #include "core/error.h"
+#include "models/stages.h"
+#include "models/weights.h"
 
 namespace entcam {
 namespace nn = torch::nn;
@@ -8,14 +10,16 @@ namespace nn = torch::nn;
 int64_t XceptionConfig::channels(int64_t full) const { return std::max<int64_t>(1, full / width_divisor); }
 
 void XceptionConfig::validate() const {
-  if (num_classes < 1) throw InputError("xception: num_classes must be >= 1, got " + std::to_string(num_classes));
+  if (num_classes < 1 || num_classes > 1000000)
+    throw InputError("xception: num_classes must be in 1..1000000, got " + std::to_string(num_classes));
   if (width_divisor < 1 || width_divisor > 64)
     throw InputError("xception: width_divisor must be in 1..64, got " + std::to_string(width_divisor));
   if (middle_blocks < 0 || middle_blocks > 32)
     throw InputError("xception: middle_blocks must be in 0..32, got " + std::to_string(middle_blocks));
   if (output_stride != 16 && output_stride != 32)
     throw InputError("xception: output_stride must be 16 or 32, got " + std::to_string(output_stride));
-  if (input_size < 32) throw InputError("xception: input_size must be >= 32, got " + std::to_string(input_size));
+  if (input_size < 32 || input_size > 4096)
+    throw InputError("xception: input_size must be in 32..4096, got " + std::to_string(input_size));
 }
 
 std::map<std::string, std::string> XceptionConfig::to_metadata() const {
@@ -29,17 +33,7 @@ std::map<std::string, std::string> XceptionConfig::to_metadata() const {
 
 XceptionConfig XceptionConfig::from_metadata(const std::map<std::string, std::string>& meta, const std::string& file) {
   XceptionConfig c;
-  auto read = [&](const char* key, int64_t& out) {
-    auto it = meta.find(std::string("entcam.") + key);
-    if (it == meta.end()) return;
-    try {
-      size_t used = 0;
-      out = std::stoll(it->second, &used);
-      if (used != it->second.size()) throw std::invalid_argument("trailing");
-    } catch (const std::exception&) {
-      throw file_error(file, std::string("metadata entcam.") + key + " = '" + it->second + "' is not an integer");
-    }
-  };
+  auto read = [&](const char* key, int64_t& out) { read_metadata_int(meta, key, file, out); };
   read("num_classes", c.num_classes);
   read("width_divisor", c.width_divisor);
   read("middle_blocks", c.middle_blocks);
@@ -92,10 +86,7 @@ torch::Tensor BlockImpl::forward(const torch::Tensor& x) {
 XceptionImpl::XceptionImpl(const XceptionConfig& config) : config_(config) {
   config_.validate();
   const auto& c = config_;
-  auto add = [this](const std::string& name, auto module) {
-    register_module(name, module);
-    stages_.emplace_back(name, [module](const torch::Tensor& x) mutable { return module->forward(x); });
-  };
+  auto add = [this](const std::string& name, auto module) { add_stage(*this, stages_, name, module); };
   add("conv1", nn::Conv2d(nn::Conv2dOptions(3, c.channels(32), 3).stride(2).bias(false)));
   add("bn1", nn::BatchNorm2d(c.channels(32)));
   add("act1", nn::ReLU());
@@ -120,32 +111,17 @@ XceptionImpl::XceptionImpl(const XceptionConfig& config) : config_(config) {
   add("act4", nn::ReLU());
   fc = register_module("fc", nn::Linear(c.channels(2048), c.num_classes));
 
-  // timm's initialisation: Kaiming-normal (fan_out, relu) convolutions, BN weight 1 / bias 0.
-  for (auto& m : modules(/*include_self=*/false)) {
-    if (auto* conv = m->as<nn::Conv2d>()) {
-      nn::init::kaiming_normal_(conv->weight, 0.0, torch::kFanOut, torch::kReLU);
-    } else if (auto* bn = m->as<nn::BatchNorm2d>()) {
-      nn::init::ones_(bn->weight);
-      nn::init::zeros_(bn->bias);
-    }
-  }
+  init_conv_bn(*this);  // timm's initialisation
 }
 
-std::vector<std::string> XceptionImpl::layer_names() const {
-  std::vector<std::string> names;
-  for (const auto& s : stages_) names.push_back(s.first);
-  return names;
-}
+std::vector<std::string> XceptionImpl::layer_names() const { return stage_names(stages_); }
 
 size_t XceptionImpl::stage_index(const std::string& layer) const {
-  for (size_t i = 0; i < stages_.size(); ++i)
-    if (stages_[i].first == layer) return i;
-  throw InputError("xception has no layer '" + layer + "'");
+  return entcam::stage_index(stages_, layer, "xception");
 }
 
 torch::Tensor XceptionImpl::run_stages(torch::Tensor x, size_t begin, size_t end) {
-  for (size_t i = begin; i < end; ++i) x = stages_[i].second(x);
-  return x;
+  return entcam::run_stages(stages_, std::move(x), begin, end);
 }
 
 torch::Tensor XceptionImpl::head(const torch::Tensor& features) {
@@ -160,6 +136,23 @@ torch::Tensor XceptionImpl::forward_to(const torch::Tensor& x, const std::string
 
 torch::Tensor XceptionImpl::forward_from(const torch::Tensor& a, const std::string& layer) {
   return head(run_stages(a, stage_index(layer) + 1, stages_.size()));
+}
+
+std::unique_ptr<Classifier> xception_classifier(Xception model, std::string description) {
+  InputSpec input;  // timm legacy_xception: mean = std = 0.5, crop_pct 0.8975
+  input.size = model->config().input_size;
+  return std::make_unique<StagedClassifier<Xception>>(std::move(model), std::move(description), "act4", input);
+}
+
+std::unique_ptr<Classifier> create_xception(const ModelShape& shape, const std::string& origin) {
+  XceptionConfig config = XceptionConfig::from_metadata(shape.options, origin);
+  config.num_classes = shape.num_classes;
+  try {
+    config.validate();
+  } catch (const InputError& e) {
+    throw file_error(origin, e.what());
+  }
+  return xception_classifier(Xception(config), shape.arch + ":" + origin);
 }
 
 }  // namespace entcam

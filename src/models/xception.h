@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "models/registry.h"
+
 namespace entcam {
 
 struct XceptionConfig {
@@ -70,5 +72,11 @@ class XceptionImpl : public torch::nn::Module {
   torch::nn::Linear fc{nullptr};
 };
 TORCH_MODULE(Xception);
+
+// Wraps an Xception module (eval mode) as a Classifier.
+std::unique_ptr<Classifier> xception_classifier(Xception model, std::string description);
+// The `xception` and `xception-mini` rows of the model registry: an Xception of the shape
+// in `shape.options` (XceptionConfig::from_metadata; none = timm's Xception).
+std::unique_ptr<Classifier> create_xception(const ModelShape& shape, const std::string& origin);
 
 }  // namespace entcam

@@ -25,7 +25,7 @@ using Means = std::map<std::tuple<std::string, std::string, std::string>, double
 
 const json& require(const json& obj, const std::string& key, const std::string& where, const std::string& file) {
   if (!obj.is_object() || !obj.contains(key))
-    throw file_error(file, where + (where.empty() ? "" : ".") + key + ": missing; expected a report.json (SPEC §4)");
+    throw file_error(file, where + (where.empty() ? "" : ".") + key + ": missing; expected a report.json (docs/spec.md §4)");
   return obj.at(key);
 }
 
@@ -67,7 +67,7 @@ std::string join(const std::set<std::string>& s) {
 }
 
 void check_header(const json& doc, const std::string& file) {
-  if (!doc.is_object()) throw file_error(file, "expected a JSON object (report.json, SPEC §4)");
+  if (!doc.is_object()) throw file_error(file, "expected a JSON object (report.json, docs/spec.md §4)");
   const json& v = require(doc, "schema_version", "", file);
   if (!v.is_number_integer()) throw file_error(file, "schema_version: expected an integer");
   if (v.get<long long>() != 1)
@@ -101,6 +101,8 @@ CompareResult compare_reports(const json& base, const std::string& base_name, co
     const auto& [ds, method, metric] = key;
     if (it == mc.end()) {
       r.only_in_one.push_back(ds + "/" + method + "/" + metric + " (only in baseline)");
+      // a metric the baseline has and the candidate lost (e.g. `methods: {}`) is a regression
+      if (std::isfinite(b)) r.rows.push_back({ds, method, metric, b, std::nan(""), std::nan(""), higher_is_better(metric), true});
       continue;
     }
     const double c = it->second;

@@ -1,5 +1,5 @@
 #pragma once
-// `entcam compare BASELINE.json CANDIDATE.json` (SPEC §4): metric-by-metric differences
+// `entcam compare BASELINE.json CANDIDATE.json` (docs/spec.md §4): metric-by-metric differences
 // between two report.json files and the regressions among them.
 #include <filesystem>
 #include <nlohmann/json.hpp>

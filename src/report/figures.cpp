@@ -1,7 +1,15 @@
 #include "report/figures.h"
 
+#include <cairo-pdf.h>
+#include <cairo-svg.h>
+#include <cairo.h>
+#include <pango/pangocairo.h>
+
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <functional>
+#include <memory>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -14,15 +22,81 @@ namespace entcam {
 
 namespace {
 
-const cv::Scalar kWhite(255, 255, 255), kBlack(0, 0, 0), kGrey(90, 90, 90), kBoxColour(60, 255, 60);
-constexpr int kFont = cv::FONT_HERSHEY_SIMPLEX;
+// DejaVu Sans ships with Debian (fonts-dejavu-core), so figures look the same everywhere.
+constexpr const char* kFontFamily = "DejaVu Sans";
 
-// Text shrunk until it fits `max_width`.
-void put_text_fit(cv::Mat& img, const std::string& text, cv::Point org, double scale, int max_width,
-                  const cv::Scalar& colour, int thickness = 1) {
-  int base = 0;
-  while (scale > 0.3 && cv::getTextSize(text, kFont, scale, thickness, &base).width > max_width) scale *= 0.9;
-  cv::putText(img, text, org, kFont, scale, colour, thickness, cv::LINE_AA);
+struct Rgb {
+  double r, g, b;
+};
+const Rgb kInk{0.11, 0.14, 0.19}, kMuted{0.40, 0.44, 0.52}, kGridLine{0.89, 0.9, 0.92}, kBoxColour{0.24, 1.0, 0.24},
+    kBar{0.36, 0.59, 0.80}, kBestBar{0.90, 0.55, 0.16}, kWhite{1, 1, 1};
+
+void set_colour(cairo_t* cr, const Rgb& c, double alpha = 1.0) { cairo_set_source_rgba(cr, c.r, c.g, c.b, alpha); }
+
+enum class Align { left, centre, right };
+
+// Text with its top-left (or top-centre / top-right) at (x, y); ellipsised past max_width.
+// Returns the height of the laid-out text.
+double draw_text(cairo_t* cr, const std::string& text, double x, double y, double size, const Rgb& colour,
+                 bool bold = false, double max_width = 0, Align align = Align::left) {
+  PangoLayout* layout = pango_cairo_create_layout(cr);
+  PangoFontDescription* font = pango_font_description_new();
+  pango_font_description_set_family(font, kFontFamily);
+  pango_font_description_set_weight(font, bold ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL);
+  pango_font_description_set_absolute_size(font, size * PANGO_SCALE);
+  pango_layout_set_font_description(layout, font);
+  pango_layout_set_text(layout, text.c_str(), -1);
+  if (max_width > 0) {
+    pango_layout_set_width(layout, int(max_width * PANGO_SCALE));
+    pango_layout_set_ellipsize(layout, PANGO_ELLIPSIZE_END);
+  }
+  int w = 0, h = 0;
+  pango_layout_get_pixel_size(layout, &w, &h);
+  const double dx = align == Align::left ? 0 : align == Align::centre ? -w / 2.0 : -double(w);
+  set_colour(cr, colour);
+  cairo_move_to(cr, x + dx, y);
+  pango_cairo_show_layout(cr, layout);
+  pango_font_description_free(font);
+  g_object_unref(layout);
+  return h;
+}
+
+// A BGR image as a cairo surface (cairo owns the pixels, so PDF/SVG output may keep it).
+cairo_surface_t* to_surface(const cv::Mat& bgr) {
+  cairo_surface_t* s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, bgr.cols, bgr.rows);
+  cairo_surface_flush(s);
+  unsigned char* data = cairo_image_surface_get_data(s);
+  const int stride = cairo_image_surface_get_stride(s);
+  for (int y = 0; y < bgr.rows; ++y) {
+    const cv::Vec3b* src = bgr.ptr<cv::Vec3b>(y);
+    auto* dst = reinterpret_cast<uint32_t*>(data + size_t(y) * stride);
+    for (int x = 0; x < bgr.cols; ++x) dst[x] = (uint32_t(src[x][2]) << 16) | (uint32_t(src[x][1]) << 8) | src[x][0];
+  }
+  cairo_surface_mark_dirty(s);
+  return s;
+}
+
+void free_bytes(void* bytes) { delete static_cast<std::vector<unsigned char>*>(bytes); }
+
+// Draws `bgr` into the square (x, y, size, size). PDF and SVG embed it as a JPEG (quality 92;
+// a grid of photographs stays a few hundred kB), the PNG uses the pixels.
+void draw_image(cairo_t* cr, const cv::Mat& bgr, double x, double y, double size) {
+  cairo_surface_t* s = to_surface(bgr);
+  auto* jpeg = new std::vector<unsigned char>();
+  if (cv::imencode(".jpg", bgr, *jpeg, {cv::IMWRITE_JPEG_QUALITY, 92}))
+    cairo_surface_set_mime_data(s, CAIRO_MIME_TYPE_JPEG, jpeg->data(), jpeg->size(), free_bytes, jpeg);
+  else
+    delete jpeg;
+  cairo_save(cr);
+  cairo_rectangle(cr, x, y, size, size);
+  cairo_clip(cr);
+  cairo_translate(cr, x, y);
+  cairo_scale(cr, size / bgr.cols, size / bgr.rows);
+  cairo_set_source_surface(cr, s, 0, 0);
+  cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_GOOD);
+  cairo_paint(cr);
+  cairo_restore(cr);
+  cairo_surface_destroy(s);
 }
 
 cv::Mat to_bgr_u8(const cv::Mat& image) {
@@ -39,120 +113,256 @@ cv::Mat to_bgr_u8(const cv::Mat& image) {
   return f;
 }
 
-void draw_boxes(cv::Mat& cell, const std::vector<Box>& boxes, double sx, double sy, int thickness) {
+// Box outlines (image pixels, corners inclusive) inside the cell at (x, y) of `size` points.
+void draw_boxes(cairo_t* cr, const std::vector<Box>& boxes, double x, double y, double sx, double sy, double width) {
+  set_colour(cr, kBoxColour);
+  cairo_set_line_width(cr, width);
   for (const Box& b : boxes)
-    cv::rectangle(cell, cv::Point(int(b.xmin * sx), int(b.ymin * sy)),
-                  cv::Point(int((b.xmax + 1) * sx) - 1, int((b.ymax + 1) * sy) - 1), kBoxColour, thickness, cv::LINE_AA);
+    cairo_rectangle(cr, x + b.xmin * sx + width / 2, y + b.ymin * sy + width / 2,
+                    (b.xmax + 1 - b.xmin) * sx - width, (b.ymax + 1 - b.ymin) * sy - width);
+  cairo_stroke(cr);
 }
 
-}  // namespace
+// The map as a JET overlay on the image, at `side` x `side` pixels; empty map -> empty Mat.
+cv::Mat overlay(const cv::Mat& small, const cv::Mat& map) {
+  if (map.empty()) return {};
+  cv::Mat f;
+  map.convertTo(f, CV_32F);
+  cv::patchNaNs(f, 0.0);
+  cv::resize(f, f, small.size(), 0, 0, cv::INTER_LINEAR);
+  double lo = 0, hi = 0;
+  cv::minMaxLoc(f, &lo, &hi);
+  cv::Mat u8;
+  if (hi > lo)
+    f.convertTo(u8, CV_8U, 255.0 / (hi - lo), -lo * 255.0 / (hi - lo));
+  else
+    u8 = cv::Mat::zeros(small.size(), CV_8U);
+  cv::Mat heat, out;
+  cv::applyColorMap(u8, heat, cv::COLORMAP_JET);
+  cv::addWeighted(small, 0.5, heat, 0.5, 0, out);
+  return out;
+}
 
-cv::Mat draw_grid(const std::vector<GridRow>& rows, const std::vector<std::string>& methods, int cell) {
-  const int pad = 6, header = 34, label_h = 22;
-  const int cols = 1 + int(methods.size());
-  const int W = pad + cols * (cell + pad);
-  const int H = header + int(rows.size()) * (cell + label_h + pad) + pad;
-  cv::Mat canvas(std::max(H, header + pad), W, CV_8UC3, kWhite);
-  auto col_x = [&](int c) { return pad + c * (cell + pad); };
-  put_text_fit(canvas, "image + boxes", {col_x(0) + 4, header - 12}, 0.55, cell - 8, kBlack);
-  for (size_t m = 0; m < methods.size(); ++m)
-    put_text_fit(canvas, methods[m], {col_x(int(m) + 1) + 4, header - 12}, 0.55, cell - 8, kBlack);
-  for (size_t r = 0; r < rows.size(); ++r) {
-    const GridRow& row = rows[r];
-    const int y = header + int(r) * (cell + label_h + pad);
-    cv::Mat img = to_bgr_u8(row.image), small;
-    cv::resize(img, small, {cell, cell}, 0, 0, cv::INTER_AREA);
-    const double sx = double(cell) / img.cols, sy = double(cell) / img.rows;
-    cv::Mat with_boxes = small.clone();
-    draw_boxes(with_boxes, row.boxes, sx, sy, 2);
-    with_boxes.copyTo(canvas(cv::Rect(col_x(0), y, cell, cell)));
-    put_text_fit(canvas, row.label, {col_x(0) + 2, y + cell + 16}, 0.45, cell - 4, kGrey);
-    for (size_t m = 0; m < methods.size(); ++m) {
-      cv::Mat overlay = small.clone();
-      if (m < row.maps.size() && !row.maps[m].empty()) {
-        cv::Mat f;
-        row.maps[m].convertTo(f, CV_32F);
-        cv::patchNaNs(f, 0.0);
-        cv::resize(f, f, {cell, cell}, 0, 0, cv::INTER_LINEAR);
-        double lo = 0, hi = 0;
-        cv::minMaxLoc(f, &lo, &hi);
-        cv::Mat u8;
-        if (hi > lo)
-          f.convertTo(u8, CV_8U, 255.0 / (hi - lo), -lo * 255.0 / (hi - lo));
-        else
-          u8 = cv::Mat::zeros(cell, cell, CV_8U);
-        cv::Mat heat;
-        cv::applyColorMap(u8, heat, cv::COLORMAP_JET);
-        cv::addWeighted(small, 0.5, heat, 0.5, 0, overlay);
-      } else {
-        put_text_fit(overlay, "no map", {8, cell / 2}, 0.6, cell - 16, kWhite, 2);
-      }
-      draw_boxes(overlay, row.boxes, sx, sy, 1);
-      overlay.copyTo(canvas(cv::Rect(col_x(int(m) + 1), y, cell, cell)));
+struct Drawing {
+  double width = 0, height = 0;
+  double png_scale = 1;  // PNG pixels per point
+  std::function<void(cairo_t*)> paint;
+};
+
+cairo_status_t append_bytes(void* closure, const unsigned char* data, unsigned int length) {
+  static_cast<std::string*>(closure)->append(reinterpret_cast<const char*>(data), length);
+  return CAIRO_STATUS_SUCCESS;
+}
+
+void paint_on(cairo_surface_t* surface, const Drawing& d, double scale = 1.0) {
+  cairo_t* cr = cairo_create(surface);
+  cairo_scale(cr, scale, scale);
+  set_colour(cr, kWhite);
+  cairo_paint(cr);
+  d.paint(cr);
+  const cairo_status_t status = cairo_status(cr);
+  cairo_destroy(cr);
+  if (status != CAIRO_STATUS_SUCCESS)
+    throw std::runtime_error(std::string("cairo: ") + cairo_status_to_string(status));
+}
+
+cairo_surface_t* raster(const Drawing& d) {
+  cairo_surface_t* s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, int(std::ceil(d.width * d.png_scale)),
+                                                  int(std::ceil(d.height * d.png_scale)));
+  paint_on(s, d, d.png_scale);
+  cairo_surface_flush(s);
+  return s;
+}
+
+std::string render(const Drawing& d, FigureFormat format) {
+  std::string bytes;
+  cairo_surface_t* s = nullptr;
+  switch (format) {
+    case FigureFormat::png: {
+      s = raster(d);
+      cairo_surface_write_to_png_stream(s, append_bytes, &bytes);
+      cairo_surface_destroy(s);
+      return bytes;
     }
+    case FigureFormat::pdf:
+      s = cairo_pdf_surface_create_for_stream(append_bytes, &bytes, d.width, d.height);
+      cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_CREATOR, "entcam");
+      break;
+    case FigureFormat::svg:
+      s = cairo_svg_surface_create_for_stream(append_bytes, &bytes, d.width, d.height);
+      break;
   }
-  return canvas;
+  paint_on(s, d);
+  cairo_surface_finish(s);
+  const cairo_status_t status = cairo_surface_status(s);
+  cairo_surface_destroy(s);
+  if (status != CAIRO_STATUS_SUCCESS)
+    throw std::runtime_error(std::string("cairo: ") + cairo_status_to_string(status));
+  return bytes;
 }
 
-cv::Mat draw_bar_chart(const std::string& metric, const std::vector<std::pair<std::string, Summary>>& methods) {
-  const int label_w = 200, plot_w = 420, value_w = 170, bar_h = 26, gap = 10, top = 56, bottom = 40;
-  const int W = label_w + plot_w + value_w + 20;
-  const int H = top + int(methods.size()) * (bar_h + gap) + bottom;
-  cv::Mat img(H, W, CV_8UC3, kWhite);
+cv::Mat to_mat(const Drawing& d) {
+  cairo_surface_t* s = raster(d);
+  const int w = cairo_image_surface_get_width(s), h = cairo_image_surface_get_height(s);
+  cv::Mat bgra(h, w, CV_8UC4, cairo_image_surface_get_data(s), size_t(cairo_image_surface_get_stride(s)));
+  cv::Mat bgr;
+  cv::cvtColor(bgra, bgr, cv::COLOR_BGRA2BGR);  // RGB24 is B,G,R,x in memory on little-endian
+  cairo_surface_destroy(s);
+  return bgr;
+}
+
+void write_all(const std::filesystem::path& stem, const Drawing& d) {
+  for (auto [format, ext] : {std::pair{FigureFormat::png, ".png"}, std::pair{FigureFormat::pdf, ".pdf"},
+                             std::pair{FigureFormat::svg, ".svg"}}) {
+    std::filesystem::path file = stem;
+    file += ext;
+    write_file_atomic(file, render(d, format));
+  }
+}
+
+Drawing grid_drawing(const std::vector<GridRow>& rows, const std::vector<std::string>& methods, int cell) {
+  const double pad = 6, header = 30, label_h = 20;
+  const int cols = 1 + int(methods.size());
+  Drawing d;
+  d.width = pad + cols * (cell + pad);
+  d.height = std::max(header + rows.size() * (cell + label_h + pad) + pad, header + pad);
+  // Raster cells at the image's own resolution, kept between one and two pixels per point.
+  d.paint = [rows, methods, cell, pad, header, label_h](cairo_t* cr) {
+    auto col_x = [&](int c) { return pad + c * (cell + pad); };
+    draw_text(cr, "image + boxes", col_x(0) + cell / 2.0, 8, 12, kInk, true, cell, Align::centre);
+    for (size_t m = 0; m < methods.size(); ++m)
+      draw_text(cr, methods[m], col_x(int(m) + 1) + cell / 2.0, 8, 12, kInk, true, cell, Align::centre);
+    for (size_t r = 0; r < rows.size(); ++r) {
+      const GridRow& row = rows[r];
+      const double y = header + r * (cell + label_h + pad);
+      const cv::Mat img = to_bgr_u8(row.image);
+      const int side = std::clamp(std::max(img.cols, img.rows), cell, 2 * cell);
+      cv::Mat small;
+      cv::resize(img, small, {side, side}, 0, 0, side < std::max(img.cols, img.rows) ? cv::INTER_AREA : cv::INTER_LINEAR);
+      const double sx = double(cell) / img.cols, sy = double(cell) / img.rows;
+      draw_image(cr, small, col_x(0), y, cell);
+      draw_boxes(cr, row.boxes, col_x(0), y, sx, sy, 2.0);
+      draw_text(cr, row.label, col_x(0) + 2, y + cell + 3, 10, kMuted, false, cell - 4);
+      for (size_t m = 0; m < methods.size(); ++m) {
+        const double x = col_x(int(m) + 1);
+        const cv::Mat over = m < row.maps.size() ? overlay(small, row.maps[m]) : cv::Mat();
+        draw_image(cr, over.empty() ? small : over, x, y, cell);
+        if (over.empty()) {
+          set_colour(cr, kInk, 0.6);
+          cairo_rectangle(cr, x, y, cell, cell);
+          cairo_fill(cr);
+          draw_text(cr, "no map", x + cell / 2.0, y + cell / 2.0 - 8, 13, kWhite, true, cell, Align::centre);
+        }
+        draw_boxes(cr, row.boxes, x, y, sx, sy, 1.0);
+      }
+    }
+  };
+  return d;
+}
+
+Drawing bar_drawing(const std::string& metric, const std::vector<std::pair<std::string, Summary>>& methods) {
+  const double label_w = 190, plot_w = 420, value_w = 180, bar_h = 22, gap = 10, top = 62, bottom = 36;
+  Drawing d;
+  d.png_scale = 2;  // small charts: crisp text in the README and the page
+  d.width = label_w + plot_w + value_w + 20;
+  d.height = top + methods.size() * (bar_h + gap) + bottom;
   // `metric` may be a title ending in the metric id ("grad_entropy_cam insertion_auc"):
   // direction and units come from the id.
   const std::string id =
       find_metric(metric) || metric.find(' ') == std::string::npos ? metric : metric.substr(metric.rfind(' ') + 1);
-  const bool up = higher_is_better(id);
-  const MetricInfo* info = find_metric(id);
-  cv::putText(img, metric + (up ? "  (higher is better)" : "  (lower is better)"), {12, 26}, kFont, 0.7, kBlack, 2,
-              cv::LINE_AA);
-  cv::putText(img, "mean with 95% bootstrap CI", {12, 46}, kFont, 0.45, kGrey, 1, cv::LINE_AA);
-  // Axis range: [0, 1] for fractions, [0, 100] for percentages, widened to the data.
-  double lo = 0, hi = info && info->percent ? 100.0 : 1.0;
-  double best = std::nan("");
-  for (const auto& [name, s] : methods) {
-    for (double v : {s.mean, s.ci_lo, s.ci_hi})
-      if (std::isfinite(v)) lo = std::min(lo, v), hi = std::max(hi, v);
-    if (std::isfinite(s.mean) && (!std::isfinite(best) || (up ? s.mean > best : s.mean < best))) best = s.mean;
-  }
-  const int x0 = label_w;
-  auto X = [&](double v) { return x0 + int(std::lround((v - lo) / (hi - lo) * plot_w)); };
-  // Grid lines at quarters of the range.
-  for (int q = 0; q <= 4; ++q) {
-    const double v = lo + (hi - lo) * q / 4.0;
-    const int x = X(v);
-    cv::line(img, {x, top - 4}, {x, H - bottom + 4}, cv::Scalar(225, 225, 225), 1);
-    char t[32];
-    std::snprintf(t, sizeof t, "%g", std::round(v * 1000) / 1000);
-    cv::putText(img, t, {x - 10, H - bottom + 22}, kFont, 0.4, kGrey, 1, cv::LINE_AA);
-  }
-  cv::line(img, {X(0.0 < lo ? lo : 0.0), top - 4}, {X(0.0 < lo ? lo : 0.0), H - bottom + 4}, kBlack, 1);
-  for (size_t i = 0; i < methods.size(); ++i) {
-    const auto& [name, s] = methods[i];
-    const int y = top + int(i) * (bar_h + gap);
-    put_text_fit(img, name, {8, y + bar_h - 8}, 0.55, label_w - 16, kBlack);
-    if (!std::isfinite(s.mean)) {
-      cv::putText(img, "n/a", {x0 + 6, y + bar_h - 8}, kFont, 0.5, kGrey, 1, cv::LINE_AA);
-      continue;
+  const double height = d.height;
+  d.paint = [=](cairo_t* cr) {
+    const bool up = higher_is_better(id);
+    const MetricInfo* info = find_metric(id);
+    draw_text(cr, metric, 12, 10, 16, kInk, true);
+    draw_text(cr, std::string("mean with 95% bootstrap CI · ") + (up ? "higher is better" : "lower is better"), 12, 34,
+              11, kMuted);
+    // Axis range: [0, 1] for fractions, [0, 100] for percentages, widened to the data.
+    double lo = 0, hi = info && info->percent ? 100.0 : 1.0;
+    double best = std::nan("");
+    for (const auto& [name, s] : methods) {
+      for (double v : {s.mean, s.ci_lo, s.ci_hi})
+        if (std::isfinite(v)) lo = std::min(lo, v), hi = std::max(hi, v);
+      if (std::isfinite(s.mean) && (!std::isfinite(best) || (up ? s.mean > best : s.mean < best))) best = s.mean;
     }
-    const bool is_best = s.mean == best;
-    const cv::Scalar colour = is_best ? cv::Scalar(40, 140, 230) : cv::Scalar(200, 150, 90);
-    const int xa = X(std::min(0.0, s.mean) < lo ? lo : std::min(0.0, s.mean)), xb = X(std::max(0.0, s.mean));
-    cv::rectangle(img, {std::min(xa, xb), y}, {std::max(std::max(xa, xb), std::min(xa, xb) + 1), y + bar_h}, colour,
-                  cv::FILLED);
-    if (std::isfinite(s.ci_lo) && std::isfinite(s.ci_hi)) {
-      const int yc = y + bar_h / 2, l = X(s.ci_lo), r = X(s.ci_hi);
-      cv::line(img, {l, yc}, {r, yc}, kBlack, 2, cv::LINE_AA);
-      cv::line(img, {l, yc - 7}, {l, yc + 7}, kBlack, 2, cv::LINE_AA);
-      cv::line(img, {r, yc - 7}, {r, yc + 7}, kBlack, 2, cv::LINE_AA);
+    const double x0 = label_w, y_end = height - bottom;
+    auto X = [&](double v) { return x0 + (v - lo) / (hi - lo) * plot_w; };
+    cairo_set_line_width(cr, 0.8);
+    for (int q = 0; q <= 4; ++q) {  // grid lines at quarters of the range
+      const double v = lo + (hi - lo) * q / 4.0, x = X(v);
+      set_colour(cr, kGridLine);
+      cairo_move_to(cr, x, top - 4);
+      cairo_line_to(cr, x, y_end + 4);
+      cairo_stroke(cr);
+      char t[32];
+      std::snprintf(t, sizeof t, "%g", std::round(v * 1000) / 1000);
+      draw_text(cr, t, x, y_end + 8, 10, kMuted, false, 0, Align::centre);
     }
-    std::string text =
-        format_value(id, s.mean) + " [" + format_value(id, s.ci_lo) + ", " + format_value(id, s.ci_hi) + "]";
-    put_text_fit(img, text, {label_w + plot_w + 14, y + bar_h - 8}, 0.45, value_w, is_best ? kBlack : kGrey,
-                 is_best ? 2 : 1);
-  }
-  return img;
+    set_colour(cr, kInk);
+    cairo_move_to(cr, X(0.0 < lo ? lo : 0.0), top - 4);
+    cairo_line_to(cr, X(0.0 < lo ? lo : 0.0), y_end + 4);
+    cairo_stroke(cr);
+    for (size_t i = 0; i < methods.size(); ++i) {
+      const auto& [name, s] = methods[i];
+      const double y = top + i * (bar_h + gap);
+      draw_text(cr, name, label_w - 10, y + 3, 12, kInk, false, label_w - 16, Align::right);
+      if (!std::isfinite(s.mean)) {
+        draw_text(cr, "n/a", x0 + 6, y + 3, 12, kMuted);
+        continue;
+      }
+      const bool is_best = s.mean == best;
+      const double xa = X(std::max(lo, std::min(0.0, s.mean))), xb = X(std::max(0.0, s.mean));
+      set_colour(cr, is_best ? kBestBar : kBar);
+      cairo_rectangle(cr, std::min(xa, xb), y, std::max(std::fabs(xb - xa), 1.0), bar_h);
+      cairo_fill(cr);
+      if (std::isfinite(s.ci_lo) && std::isfinite(s.ci_hi)) {
+        const double yc = y + bar_h / 2, l = X(s.ci_lo), r = X(s.ci_hi);
+        set_colour(cr, kInk);
+        cairo_set_line_width(cr, 1.4);
+        cairo_move_to(cr, l, yc);
+        cairo_line_to(cr, r, yc);
+        cairo_move_to(cr, l, yc - 6);
+        cairo_line_to(cr, l, yc + 6);
+        cairo_move_to(cr, r, yc - 6);
+        cairo_line_to(cr, r, yc + 6);
+        cairo_stroke(cr);
+      }
+      const std::string text =
+          format_value(id, s.mean) + "  [" + format_value(id, s.ci_lo) + ", " + format_value(id, s.ci_hi) + "]";
+      draw_text(cr, text, label_w + plot_w + 14, y + 4, 11, is_best ? kInk : kMuted, is_best, value_w);
+    }
+  };
+  return d;
+}
+
+}  // namespace
+
+std::string render_grid(const std::vector<GridRow>& rows, const std::vector<std::string>& methods, FigureFormat format,
+                        int cell) {
+  return render(grid_drawing(rows, methods, cell), format);
+}
+
+std::string render_bar_chart(const std::string& metric, const std::vector<std::pair<std::string, Summary>>& methods,
+                             FigureFormat format) {
+  return render(bar_drawing(metric, methods), format);
+}
+
+void write_grid(const std::filesystem::path& stem, const std::vector<GridRow>& rows,
+                const std::vector<std::string>& methods, int cell) {
+  write_all(stem, grid_drawing(rows, methods, cell));
+}
+
+void write_bar_chart(const std::filesystem::path& stem, const std::string& metric,
+                     const std::vector<std::pair<std::string, Summary>>& methods) {
+  write_all(stem, bar_drawing(metric, methods));
+}
+
+cv::Mat draw_grid(const std::vector<GridRow>& rows, const std::vector<std::string>& methods, int cell) {
+  return to_mat(grid_drawing(rows, methods, cell));
+}
+
+cv::Mat draw_bar_chart(const std::string& metric, const std::vector<std::pair<std::string, Summary>>& methods) {
+  return to_mat(bar_drawing(metric, methods));
 }
 
 void write_png(const std::filesystem::path& path, const cv::Mat& image) {

@@ -1,5 +1,5 @@
 #pragma once
-// Report pieces for the runner (SPEC §4): per-method metric aggregates for report.json,
+// Report pieces for the runner (docs/spec.md §4): per-method metric aggregates for report.json,
 // paired comparisons against a reference method, per_image.jsonl lines and summary.md.
 // Writing is left to write_file_atomic (core/fs.h), so nothing is ever half-written.
 #include <map>
@@ -44,7 +44,7 @@ std::vector<MethodAggregate> aggregate_methods(const DatasetScores& scores, cons
 std::vector<MethodPaired> paired_against(const DatasetScores& scores, const std::string& reference = "grad_cam",
                                          const BootstrapOptions& opt = {});
 
-// {"<method>": {"<metric>": {"n": .., "mean": .., "ci95": [lo, hi]}}} (SPEC §4); NaN -> null.
+// {"<method>": {"<metric>": {"n": .., "mean": .., "ci95": [lo, hi]}}} (docs/spec.md §4); NaN -> null.
 nlohmann::json aggregates_json(const std::vector<MethodAggregate>& aggregates);
 // {"reference": "<ref>", "methods": {"<method>": {"<metric>": {"n", "mean_diff", "ci95", "p_value",
 //  "test": "wilcoxon signed-rank, two-sided, normal approximation, zeros dropped"}}}}

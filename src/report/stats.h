@@ -1,5 +1,5 @@
 #pragma once
-// Statistics for reports (SPEC §3 "Every aggregate ... carries n, mean and a 95% bootstrap
+// Statistics for reports (docs/spec.md §3 "Every aggregate ... carries n, mean and a 95% bootstrap
 // confidence interval (seeded); comparisons between methods are paired").
 #include <cstdint>
 #include <vector>

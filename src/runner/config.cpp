@@ -5,6 +5,8 @@
 
 #include "core/error.h"
 #include "core/fs.h"
+#include "core/text.h"
+#include "data/yaml_input.h"
 
 namespace entcam {
 namespace fs = std::filesystem;
@@ -15,15 +17,6 @@ std::string ConfigOrigin::str() const {
 }
 
 namespace {
-
-YAML::Node parse_yaml(const std::string& text, const std::string& name) {
-  try {
-    return YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    throw InputError(name + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
-                     ": malformed YAML: " + e.msg);
-  }
-}
 
 std::vector<std::string> split_path(const std::string& path) {
   std::vector<std::string> parts;
@@ -50,7 +43,7 @@ void Config::merge(const YAML::Node& from, YAML::Node& into, const std::string& 
     const std::string path = prefix.empty() ? key : prefix + "." + key;
     const YAML::Mark mark = it->first.Mark();
     origins_[path] = ConfigOrigin{file, mark.line + 1, mark.column + 1};
-    const YAML::Node& value = it->second;
+    const YAML::Node value = it->second;  // a copy: the iterator hands out a temporary
     if (value.IsMap() && into[key].IsMap()) {
       YAML::Node child = into[key];
       merge(value, child, path, file);
@@ -81,6 +74,7 @@ void Config::merge(const YAML::Node& from, YAML::Node& into, const std::string& 
 
 Config Config::from_yaml(const std::string& text, const std::string& name) {
   Config c;
+  c.main_file_ = name;
   YAML::Node doc = parse_yaml(text, name);
   if (doc.IsNull()) return c;
   if (!doc.IsMap()) throw InputError(name + ":1:1: the experiment file must be a YAML mapping (key: value)");
@@ -90,6 +84,7 @@ Config Config::from_yaml(const std::string& text, const std::string& name) {
 
 Config Config::load(const fs::path& file, const std::vector<fs::path>& base_files, const std::vector<std::string>& overrides) {
   Config c;
+  c.main_file_ = file.string();
   std::vector<fs::path> stack;
   std::function<void(const fs::path&)> load_one = [&](const fs::path& path) {
     const fs::path canonical = fs::weakly_canonical(path);
@@ -126,7 +121,8 @@ Config Config::load(const fs::path& file, const std::vector<fs::path>& base_file
   for (const auto& o : overrides) {
     const auto eq = o.find('=');
     if (eq == std::string::npos || eq == 0) throw InputError("--set '" + o + "': expected key.path=value");
-    c.set(o.substr(0, eq), parse_yaml(o.substr(eq + 1), "--set " + o), "--set " + o);
+    const std::string origin = "--set " + printable(o);
+    c.set(o.substr(0, eq), parse_yaml(o.substr(eq + 1), origin), origin);
   }
   return c;
 }
@@ -167,7 +163,7 @@ ConfigOrigin Config::origin(const std::string& key_path) const {
     auto it = origins_.find(p);
     if (it != origins_.end()) return it->second;
     const auto dot = p.rfind('.');
-    if (dot == std::string::npos) return ConfigOrigin{"<config>", 0, 0};
+    if (dot == std::string::npos) return ConfigOrigin{main_file_, 0, 0};
     p = p.substr(0, dot);
   }
 }
@@ -193,18 +189,10 @@ nlohmann::json yaml_to_json(const YAML::Node& node) {
       if (s == "true" || s == "True") return true;
       if (s == "false" || s == "False") return false;
       if (s == "null" || s == "~") return nullptr;
-      try {
-        size_t used = 0;
-        const long long i = std::stoll(s, &used);
-        if (used == s.size()) return i;
-      } catch (...) {
-      }
-      try {
-        size_t used = 0;
-        const double d = std::stod(s, &used);
-        if (used == s.size() && s.find_first_of("0123456789") != std::string::npos) return d;
-      } catch (...) {
-      }
+      int64_t i = 0;
+      if (yaml_int(s, i)) return i;
+      double d = 0;
+      if (yaml_float(s, d)) return d;
       return s;
     }
   }

@@ -39,6 +39,7 @@ class Config {
   void merge(const YAML::Node& from, YAML::Node& into, const std::string& prefix, const std::string& file);
   YAML::Node root_ = YAML::Node(YAML::NodeType::Map);
   std::map<std::string, ConfigOrigin> origins_;
+  std::string main_file_ = "<config>";  // named by errors about keys that are missing
 };
 
 // YAML -> JSON (scalars typed: int, float, bool, null, string).

@@ -7,18 +7,25 @@
 
 #include "cam/entropy.h"
 #include "metrics/faithfulness.h"
+#include "metrics/road.h"
 #include "metrics/localization.h"
-#include "models/xception.h"
+#include "models/registry.h"
 #include "runner/config.h"
 
 namespace entcam {
 
 struct DatasetSettings {
-  std::string name;  // shipped name or manifest path
+  std::string name;  // shipped name or manifest path; a pool's label
+  std::vector<std::string> sources;   // a pool's datasets (names or manifest paths); empty: `name` alone
+  std::string label_space = "union";  // union | imagenet (docs/spec.md §3c)
+  // How results, caches and reports name the dataset: `name`, or a manifest path's file stem.
+  std::string label;
   double train_fraction = 0.7;
   int64_t max_images = 0;      // 0 = all
   int64_t explain_images = 0;  // 0 = all test images
-  nlohmann::json options;      // layout options (fashion-scenes generator settings)
+  nlohmann::json options;      // layout options (fashion-scenes generator settings), for cache keys
+  YAML::Node options_yaml;     // the same as written, parsed by the layout (data/manifest.h)
+  std::string options_file;    // the file that set them, for errors
 };
 
 struct ExperimentSettings {
@@ -28,7 +35,8 @@ struct ExperimentSettings {
   int threads = 0;
   std::filesystem::path results = "results";
   std::vector<DatasetSettings> datasets;
-  XceptionConfig model;  // num_classes set per dataset
+  ModelShape model;  // num_classes set per dataset
+  InputSpec input;   // the architecture's input spec, its size from model.input_size
   std::string pretrained = "none";
   nlohmann::json train;  // the `train:` section as resolved
   // CAM
@@ -44,6 +52,11 @@ struct ExperimentSettings {
   bool faithfulness = true;
   int64_t faithfulness_images = 0;
   FaithfulnessOptions faithfulness_options;
+  bool sanity = false;
+  int64_t sanity_images = 8;
+  bool road = false;
+  int64_t road_images = 16;
+  RoadOptions road_options;
   int bootstrap = 1000;
   // Report
   int grid_images = 8;

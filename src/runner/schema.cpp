@@ -2,16 +2,24 @@
 
 #include <cmath>
 
+#include "cam/entropy.h"
+#include "cam/methods.h"
 #include "core/error.h"
+#include "data/yaml_input.h"
+#include "models/registry.h"
 
 namespace entcam {
 namespace {
 
 using K = ValueKind;
-const std::vector<std::string> kMethods = {"grad_cam", "hires_cam", "respond_cam", "xgrad_cam", "grad_cam_pp", "layer_cam",
-                                           "eigen_cam", "eigen_grad_cam", "grad_entropy_cam", "feature_entropy_cam",
-                                           "score_cam", "ablation_cam", "all"};
-const std::vector<std::string> kBinRules = {"auto", "fd", "doane", "scott", "rice", "sturges", "sqrt"};
+// Choices that other layers own: the method table, the entropy estimator's bin rules and
+// the model registry, so that a new method or model needs no edit here.
+std::vector<std::string> method_choices() {
+  std::vector<std::string> ids;
+  for (const auto& m : cam_methods()) ids.push_back(m.id);
+  ids.push_back("all");
+  return ids;
+}
 
 std::string describe(const SchemaRule& r) {
   auto list = [](const std::vector<std::string>& v) {
@@ -43,15 +51,15 @@ std::string describe(const SchemaRule& r) {
   return "?";
 }
 
+// The same reading of numbers as yaml_to_json and experiment_settings (data/yaml_input.h).
 bool parse_number(const std::string& s, double& out, bool integer) {
-  try {
-    size_t used = 0;
-    if (integer) out = double(std::stoll(s, &used));
-    else out = std::stod(s, &used);
-    return used == s.size();
-  } catch (...) {
-    return false;
+  int64_t i = 0;
+  if (integer) {
+    if (!yaml_int(s, i)) return false;
+    out = double(i);
+    return true;
   }
+  return yaml_float(s, out);
 }
 
 }  // namespace
@@ -66,17 +74,21 @@ const std::vector<SchemaRule>& experiment_schema() {
       {"results", K::kString, 0, 0, {}, "results root folder"},
       {"datasets", K::kList, 0, 0, {}, "datasets to run"},
       {"datasets[]", K::kMap, 0, 0, {}, "one dataset"},
-      {"datasets[].name", K::kString, 0, 0, {}, "a shipped dataset name or a manifest path"},
+      {"datasets[].name", K::kString, 0, 0, {}, "a shipped dataset name or a manifest path; a pool's label"},
+      {"datasets[].sources", K::kList, 0, 0, {}, "pool these datasets (names or manifest paths) into one"},
+      {"datasets[].sources[]", K::kString, 0, 0, {}, "a shipped dataset name or a manifest path"},
+      {"datasets[].label_space", K::kChoice, 0, 0, {"union", "imagenet"},
+       "union: a new classifier over the class names; imagenet: keep the pretrained 1000-way classifier"},
       {"datasets[].train_fraction", K::kFloat, 0.05, 0.95, {}, "share of images used for training"},
       {"datasets[].max_images", K::kInt, 0, 1e9, {}, "cap on images (0 = all)"},
       {"datasets[].explain_images", K::kInt, 0, 1e9, {}, "cap on test images explained and scored (0 = all)"},
       {"datasets[].options", K::kFreeMap, 0, 0, {}, "layout options (e.g. fashion-scenes generator settings)"},
       {"model", K::kMap, 0, 0, {}, "the network"},
-      {"model.arch", K::kChoice, 0, 0, {"xception", "xception-mini"}, "architecture"},
+      {"model.arch", K::kChoice, 0, 0, trainable_model_names(), "architecture (the model registry)"},
       {"model.width_divisor", K::kInt, 1, 64, {}, "channel divisor (xception-mini)"},
-      {"model.middle_blocks", K::kInt, 0, 32, {}, "middle-flow blocks"},
-      {"model.output_stride", K::kInt, 16, 32, {}, "16 or 32"},
-      {"model.input_size", K::kInt, 32, 1024, {}, "input side in pixels"},
+      {"model.middle_blocks", K::kInt, 0, 32, {}, "middle-flow blocks (xception-mini)"},
+      {"model.output_stride", K::kInt, 16, 32, {}, "16 or 32 (xception-mini)"},
+      {"model.input_size", K::kInt, 0, 1024, {}, "input side in pixels (0 = the architecture's own)"},
       {"model.pretrained", K::kString, 0, 0, {}, "none, a model manifest, or a .safetensors path"},
       {"train", K::kMap, 0, 0, {}, "fine-tuning"},
       {"train.epochs", K::kInt, 0, 10000, {}, "epochs (0 = use the pretrained weights as they are)"},
@@ -99,14 +111,14 @@ const std::vector<SchemaRule>& experiment_schema() {
       {"train.mixed_precision", K::kChoice, 0, 0, {"none", "bf16", "fp16"}, "CUDA only"},
       {"train.channels_last", K::kBool, 0, 0, {}, "CUDA only"},
       {"cam", K::kMap, 0, 0, {}, "CAM generation"},
-      {"cam.methods", K::kStringOrList, 0, 0, kMethods, "methods to run"},
-      {"cam.layer", K::kString, 0, 0, {}, "target layer (act4, conv4, bn4, act3, block12, ...)"},
+      {"cam.methods", K::kStringOrList, 0, 0, method_choices(), "methods to run"},
+      {"cam.layer", K::kString, 0, 0, {}, "target layer: default (the architecture's own), or a layer name (act4, conv4, block12, layer4, ...)"},
       {"cam.class", K::kChoice, 0, 0, {"pred", "label"}, "explained class: predicted or true label"},
       {"cam.batch_size", K::kInt, 1, 4096, {}, "images per forward/backward pass"},
       {"cam.perturbation_batch", K::kInt, 1, 4096, {}, "masked inputs per pass (score_cam, ablation_cam)"},
       {"cam.entropy", K::kMap, 0, 0, {}, "entropy of one map"},
       {"cam.entropy.estimator", K::kChoice, 0, 0, {"histogram", "unique", "distribution"}, "estimator"},
-      {"cam.entropy.bins", K::kIntOrString, 1, 1000000, kBinRules, "histogram bins"},
+      {"cam.entropy.bins", K::kIntOrString, 1, 1000000, numpy_bin_rules(), "histogram bins"},
       {"cam.entropy.transform", K::kChoice, 0, 0, {"default", "raw", "abs", "relu"}, "applied first"},
       {"cam.entropy.base", K::kChoice, 0, 0, {"2", "e", "10"}, "logarithm base"},
       {"cam.score_cam", K::kMap, 0, 0, {}, "Score-CAM"},
@@ -122,6 +134,13 @@ const std::vector<SchemaRule>& experiment_schema() {
       {"metrics.blur_kernel", K::kInt, 1, 255, {}, "insertion blur kernel"},
       {"metrics.blur_sigma", K::kFloat, 0.01, 100, {}, "insertion blur sigma"},
       {"metrics.bootstrap", K::kInt, 1000, 1000000, {}, "bootstrap resamples (>= 1000)"},
+      {"metrics.sanity", K::kBool, 0, 0, {}, "model-randomisation (MPRT) and random-logit sanity checks"},
+      {"metrics.sanity_images", K::kInt, 0, 1e9, {}, "cap on images for the sanity checks (0 = all)"},
+      {"metrics.road", K::kBool, 0, 0, {}, "ROAD MoRF/LeRF with noisy linear imputation"},
+      {"metrics.road_images", K::kInt, 0, 1e9, {}, "cap on images for ROAD (0 = all)"},
+      {"metrics.road_percentiles", K::kList, 0, 0, {}, "percent of pixels removed, each in [1, 99]"},
+      {"metrics.road_percentiles[]", K::kFloat, 1, 99, {}, "percent of pixels removed"},
+      {"metrics.road_noise", K::kFloat, 0, 10, {}, "standard deviation of the imputation noise"},
       {"report", K::kMap, 0, 0, {}, "outputs"},
       {"report.grid_images", K::kInt, 0, 1000, {}, "images in the figure grid"},
       {"report.figures", K::kBool, 0, 0, {}, "write figures"},

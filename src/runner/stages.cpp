@@ -1,16 +1,21 @@
 #include "runner/stages.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <optional>
 
 #include "core/error.h"
 #include "core/interrupt.h"
 #include "core/progress.h"
 #include "core/rng.h"
 #include "data/loader.h"
+#include "data/imagenet.h"
 #include "data/manifest.h"
 #include "metrics/faithfulness.h"
 #include "metrics/localization.h"
+#include "metrics/road.h"
+#include "metrics/sanity.h"
 #include "runner/pipeline.h"
 
 namespace entcam {
@@ -18,34 +23,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
-
-void apply_scene_options(SceneOptions& o, const json& options, const std::string& dataset) {
-  for (auto it = options.begin(); it != options.end(); ++it) {
-    const std::string& k = it.key();
-    const json& v = it.value();
-    auto need_int = [&]() {
-      if (!v.is_number_integer())
-        throw InputError("datasets[" + dataset + "].options." + k + ": expected an integer, got " + v.dump());
-      return v.get<int>();
-    };
-    if (k == "count") o.count = need_int();
-    else if (k == "canvas") o.canvas = need_int();
-    else if (k == "min_items") o.min_items = need_int();
-    else if (k == "max_items") o.max_items = need_int();
-    else if (k == "min_scale") o.min_scale = need_int();
-    else if (k == "max_scale") o.max_scale = need_int();
-    else if (k == "clutter") o.clutter = need_int();
-    else if (k == "seed") o.seed = uint64_t(need_int());
-    else if (k == "classes") {
-      if (!v.is_array()) throw InputError("datasets[" + dataset + "].options.classes: expected a list of class names");
-      o.classes.clear();
-      for (const auto& c : v) o.classes.push_back(c.is_string() ? c.get<std::string>() : c.dump());
-    } else {
-      throw InputError("datasets[" + dataset + "].options: unknown key '" + k +
-                       "' (expected count, canvas, min_items, max_items, min_scale, max_scale, clutter, seed, classes)");
-    }
-  }
-}
 
 // Keeps `keep` items of `v`, chosen by a seeded shuffle, in their original order.
 void seeded_subset(std::vector<size_t>& v, size_t keep, uint64_t seed) {
@@ -64,17 +41,30 @@ DatasetRun prepare_dataset_run(const ExperimentSettings& s, const DatasetSetting
                                const fs::path& cache_dir) {
   DatasetRun run;
   run.settings = d;
-  Manifest m = load_manifest(resolve_manifest(d.name));
-  if (!d.options.empty()) {
-    if (m.layout != "fashion-scenes")
-      throw InputError("datasets: options are only understood by the fashion-scenes layout, not " + m.layout);
-    apply_scene_options(m.scenes, d.options, d.name);
+  std::vector<PoolSource> sources;
+  bool all_scenes = true;
+  for (const std::string& name : d.sources.empty() ? std::vector<std::string>{d.name} : d.sources) {
+    Manifest m = load_manifest(resolve_manifest(name));
+    if (!d.options.empty()) {
+      if (m.layout != "fashion-scenes")
+        throw InputError("datasets: options are only understood by the fashion-scenes layout, not " + m.layout);
+      parse_scene_options(d.options_file, d.options_yaml, m.scenes, "datasets[" + d.name + "].options");
+    }
+    all_scenes = all_scenes && m.layout == "fashion-scenes";
+    PreparedDataset prepared = prepare_dataset(m, cache_root(data_root));
+    sources.push_back({m.name, m.layout, m.imagenet, std::move(prepared.dataset)});
   }
-  if (m.layout == "fashion-scenes") run.crop_pct = 1.0;  // keep the whole canvas: its boxes reach the borders
-  run.prepared = prepare_dataset(m, cache_root(data_root));
-  const json split_key = {{"dataset", d.name}, {"options", d.options}, {"fraction", d.train_fraction}, {"seed", s.seed}};
-  Split split = load_or_make_split(run.prepared.dataset, cache_dir / ("split-" + config_hash(split_key) + ".json"),
-                                   d.train_fraction, s.seed);
+  run.input = s.input;
+  if (all_scenes) run.input.crop_pct = 1.0;  // keep the whole canvas: its boxes reach the borders
+  std::optional<ImageNetClasses> imagenet;
+  if (d.label_space == "imagenet") imagenet = load_imagenet_classes(shipped_imagenet_classes());
+  run.pool = pool_datasets(d.label, std::move(sources), d.label_space, imagenet ? &*imagenet : nullptr);
+  json split_key = {{"dataset", d.name}, {"options", d.options}, {"fraction", d.train_fraction}, {"seed", s.seed}};
+  if (!d.sources.empty()) split_key["sources"] = d.sources;
+  if (d.label_space != "union") split_key["label_space"] = d.label_space;
+  Split split = load_or_make_split(run.pool.dataset, cache_dir / ("split-" + config_hash(split_key) + ".json"),
+                                   d.train_fraction, s.seed,
+                                   d.sources.empty() ? std::vector<std::string>{} : run.pool.sample_sources());
   std::sort(split.train.begin(), split.train.end());
   std::sort(split.test.begin(), split.test.end());
   run.train = split.train;
@@ -93,27 +83,38 @@ DatasetRun prepare_dataset_run(const ExperimentSettings& s, const DatasetSetting
   return run;
 }
 
-nlohmann::json explain_stage(const ExperimentSettings& s, const DatasetRun& run, Classifier& model,
+nlohmann::json pool_description(const DatasetRun& run) {
+  const PooledDataset& p = run.pool;
+  std::vector<int64_t> n_train(p.sources.size(), 0), n_test(p.sources.size(), 0);
+  for (size_t i : run.train) ++n_train[size_t(p.source_of[i])];
+  for (size_t i : run.test) ++n_test[size_t(p.source_of[i])];
+  json sources = json::array();
+  for (size_t i = 0; i < p.sources.size(); ++i)
+    sources.push_back({{"name", p.sources[i].name}, {"images", p.sources[i].images}, {"n_train", n_train[i]},
+                       {"n_test", n_test[i]}, {"classes", p.sources[i].classes}});
+  json excluded = json::array();
+  for (const auto& e : p.excluded) excluded.push_back({{"source", e.source}, {"class", e.klass}, {"images", e.images}});
+  return {{"label_space", p.label_space}, {"sources", sources}, {"excluded_classes", excluded},
+          {"classes", p.classes}, {"class_indices", p.class_indices}};
+}
+
+ExplainRecords explain_stage(const ExperimentSettings& s, const DatasetRun& run, Classifier& model,
                              const std::string& model_key, CaptureCache& cache, int shard_index, int shard_count,
                              RunStats& stats) {
-  const Dataset& ds = run.prepared.dataset;
+  const Dataset& ds = run.pool.dataset;
   const auto methods = parse_method_list(s.methods);
-  model.check_layer(s.layer);
-  LoaderOptions lo;
-  lo.transform.size = int(s.model.input_size);
-  lo.transform.crop_pct = run.crop_pct;
-  lo.batch_size = int(s.cam_batch);
-  lo.seed = s.seed;
-  lo.prefetch = false;
-  Loader loader(ds, run.explain, lo);
+  // `cam.layer: default` is the architecture's own target layer (act4, layer4, features).
+  const std::string layer = s.layer == "default" ? model.default_layer() : s.layer;
+  model.check_layer(layer);
+  Loader loader(ds, run.explain, eval_loader_options(run.input, int(s.cam_batch), s.seed));
 
-  const std::string key = model_key + "|" + s.layer + "|" + (s.explain_label ? "label" : "pred") + "|" +
+  const std::string key = model_key + "|" + layer + "|" + (s.explain_label ? "label" : "pred") + "|" +
                           std::to_string(shard_index) + "/" + std::to_string(shard_count);
   auto found = cache.by_key.find(key);
   if (found == cache.by_key.end()) {
     std::vector<CapturedBatch> batches;
     const size_t n_batches = (run.explain.size() + size_t(s.cam_batch) - 1) / size_t(s.cam_batch);
-    Progress progress("capture " + ds.name + " @" + s.layer, int64_t(n_batches), "batch");
+    Progress progress("capture " + ds.name + " @" + layer, int64_t(n_batches), "batch");
     for (size_t b = 0; b < n_batches; ++b) {
       progress.set(int64_t(b));
       check_interrupt();
@@ -123,7 +124,7 @@ nlohmann::json explain_stage(const ExperimentSettings& s, const DatasetRun& run,
       if (batch.indices.empty()) continue;
       auto x = batch.images.to(model.device());
       CapturedBatch cb;
-      cb.capture = capture_layer(model, x, s.layer, s.explain_label ? batch.labels : torch::Tensor());
+      cb.capture = capture_layer(model, x, layer, s.explain_label ? batch.labels : torch::Tensor());
       ++stats.capture_passes;
       cb.samples = batch.indices;
       cb.boxes = batch.boxes;
@@ -145,119 +146,120 @@ nlohmann::json explain_stage(const ExperimentSettings& s, const DatasetRun& run,
     return model.forward(batch.to(model.device())).softmax(1).cpu();
   };
   prob.batch_size = s.perturbation_batch;
+  prob.mean = run.input.mean;
+  prob.std = run.input.std;
 
+  ExplainRecords records;
+  records.dataset = ds.name;
+  records.layer = layer;
+  for (const auto* m : methods) records.methods.push_back(m->id);
+  records.classes = ds.classes;
+  records.n_explain = run.explain.size();
+  records.shard_index = shard_index;
+  records.shard_count = shard_count;
   std::map<size_t, size_t> position;  // sample index -> position in the explain list
   for (size_t i = 0; i < run.explain.size(); ++i) position[run.explain[i]] = i;
-  json items = json::array();
-  json method_seconds = json::object();
-  std::vector<std::string> warnings;
   Progress progress("explain " + ds.name, int64_t(found->second.size()), "batch");
   for (const CapturedBatch& cb : found->second) {
     check_interrupt();
     auto maps = run_methods(cb.capture, methods, options, &model);
-    for (const auto& [id, mm] : maps) method_seconds[id] = method_seconds.value(id, 0.0) + mm.seconds;
-    if (warnings.empty()) warnings = setting_warnings(cb.capture, methods);
+    for (const auto& [id, mm] : maps) records.seconds[id] += mm.seconds;
+    if (records.warnings.empty()) records.warnings = setting_warnings(cb.capture, methods);
     auto cls = cb.capture.classes.cpu(), scores = cb.capture.scores.cpu();
     auto images = cb.capture.input.cpu();
+    // Sanity checks (docs/spec.md §3) for the batch's images among the first sanity_images, on a
+    // copy of the model.
+    std::vector<int64_t> checked;
+    std::vector<uint64_t> keys;
+    for (size_t k = 0; k < cb.samples.size(); ++k)
+      if (s.sanity && (s.sanity_images == 0 || int64_t(position.at(cb.samples[k])) < s.sanity_images)) {
+        checked.push_back(int64_t(k));
+        keys.push_back(uint64_t(cb.samples[k]));
+      }
+    SanityResult sanity;
+    if (!checked.empty()) {
+      const auto t0 = std::chrono::steady_clock::now();
+      const torch::Tensor which = torch::tensor(checked, torch::kLong).to(cb.capture.input.device());
+      SanityOptions so;
+      so.cam = options;
+      so.images_per_pass = s.cam_batch;
+      so.seed = mix_seed(s.seed, 10);
+      sanity = sanity_checks(model, cb.capture.input.index_select(0, which), cb.capture.classes.index_select(0, which),
+                             keys, layer, methods, so);
+      records.mprt_layers = sanity.layers;
+      records.seconds["sanity"] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    }
     for (size_t k = 0; k < cb.samples.size(); ++k) {
-      const Sample& sample = ds.samples[cb.samples[k]];
-      const size_t index = position.at(cb.samples[k]);
-      const int W = int(images.size(3)), H = int(images.size(2));
-      json boxes = json::array();
-      for (const Box& b : cb.boxes[k]) boxes.push_back({b.xmin, b.ymin, b.xmax, b.ymax, b.difficult ? 1 : 0});
-      json item = {{"index", index}, {"sample", cb.samples[k]}, {"id", sample.id}, {"label", sample.label},
-                   {"class", cls[long(k)].item<int64_t>()}, {"score", scores[long(k)].item<double>()},
-                   {"width", W}, {"height", H}, {"boxes", boxes}, {"methods", json::object()}};
-      const bool faithful = s.faithfulness && (s.faithfulness_images == 0 || int64_t(index) < s.faithfulness_images);
-      for (const auto* m : methods) {
+      ItemRecord item;
+      item.index = position.at(cb.samples[k]);
+      item.sample = cb.samples[k];
+      item.id = ds.samples[item.sample].id;
+      item.label = ds.samples[item.sample].label;
+      item.source = run.pool.sources[size_t(run.pool.source_of[item.sample])].name;
+      item.explained = cls[long(k)].item<int64_t>();
+      item.score = scores[long(k)].item<double>();
+      item.width = int(images.size(3));
+      item.height = int(images.size(2));
+      item.boxes = cb.boxes[k];
+      const bool faithful = s.faithfulness && (s.faithfulness_images == 0 || int64_t(item.index) < s.faithfulness_images);
+      const bool roaded = s.road && (s.road_images == 0 || int64_t(item.index) < s.road_images);
+      const auto checked_at = std::find(checked.begin(), checked.end(), int64_t(k));
+      for (size_t mi = 0; mi < methods.size(); ++mi) {
+        const CamMethod* m = methods[mi];
         const MethodMaps& mm = maps.at(m->id);
         auto map = mm.maps[long(k)].contiguous();
         const float* p = map.data_ptr<float>();
-        json entry = {{"shape", {map.size(0), map.size(1)}},
-                      {"map", std::vector<float>(p, p + map.numel())},
-                      {"degenerate", bool(mm.degenerate[k])}};
+        MethodRecord entry;
+        entry.height = map.size(0);
+        entry.width = map.size(1);
+        entry.map.assign(p, p + map.numel());
+        entry.degenerate = bool(mm.degenerate[k]);
+        cv::Mat prepared;
+        if (faithful || roaded)
+          prepared = prepare_map(p, int(entry.height), int(entry.width), item.width, item.height, item.id + "/" + m->id);
         if (faithful) {
           const auto t0 = std::chrono::steady_clock::now();
-          cv::Mat prepared = prepare_map(p, int(map.size(0)), int(map.size(1)), W, H, sample.id + "/" + m->id);
-          FaithfulnessResult f = faithfulness(prob, images[long(k)], prepared, cls[long(k)].item<int64_t>(),
-                                              s.faithfulness_options);
-          entry["faithfulness"] = {{"deletion_auc", f.deletion_auc}, {"insertion_auc", f.insertion_auc},
-                                   {"average_drop", f.average_drop}, {"increase_in_confidence", f.increase_in_confidence}};
-          method_seconds["faithfulness"] =
-              method_seconds.value("faithfulness", 0.0) +
-              std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+          FaithfulnessResult f = faithfulness(prob, images[long(k)], prepared, item.explained, s.faithfulness_options);
+          entry.scores = {{"deletion_auc", f.deletion_auc}, {"insertion_auc", f.insertion_auc},
+                          {"average_drop", f.average_drop}, {"increase_in_confidence", f.increase_in_confidence}};
+          records.seconds["faithfulness"] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         }
-        item["methods"][m->id] = entry;
+        if (roaded) {
+          const auto t0 = std::chrono::steady_clock::now();
+          const RoadResult r = road(prob, images[long(k)], prepared, item.explained, s.road_options,
+                                    mix_seed(s.seed, 11, uint64_t(item.sample) * 64 + mi));
+          entry.scores["road_morf"] = r.morf;
+          entry.scores["road_lerf"] = r.lerf;
+          entry.scores["road_gap"] = r.gap;
+          records.seconds["road"] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        }
+        if (checked_at != checked.end()) {
+          const size_t c = size_t(checked_at - checked.begin());
+          const SanityMethodResult& r = sanity.methods.at(m->id);
+          std::vector<double>& sp = entry.curves["mprt_spearman"];
+          std::vector<double>& ss = entry.curves["mprt_ssim"];
+          for (size_t step = 0; step < r.spearman.size(); ++step) {
+            sp.push_back(r.spearman[step][c]);
+            ss.push_back(r.ssim[step][c]);
+          }
+          // The similarity after the last step; an undefined one (NaN) is left out.
+          auto put = [&](const char* id, double v) {
+            if (std::isfinite(v)) entry.scores[id] = v;
+          };
+          if (!sp.empty()) put("mprt_spearman", sp.back());
+          if (!ss.empty()) put("mprt_ssim", ss.back());
+          if (!r.random_logit_ssim.empty()) put("random_logit_ssim", r.random_logit_ssim[c]);
+        }
+        item.methods.emplace(m->id, std::move(entry));
       }
-      items.push_back(item);
+      records.items.push_back(std::move(item));
     }
     progress.advance();
   }
   progress.finish();
-  std::sort(items.begin(), items.end(), [](const json& a, const json& b) { return a["index"] < b["index"]; });
-  json method_ids = json::array();
-  for (const auto* m : methods) method_ids.push_back(m->id);
-  return {{"dataset", ds.name}, {"layer", s.layer}, {"methods", method_ids}, {"classes", ds.classes},
-          {"n_explain", run.explain.size()}, {"shard", {shard_index, shard_count}}, {"warnings", warnings},
-          {"seconds", method_seconds},
-          {"items", items}};
-}
-
-DatasetScores evaluate_records(const ExperimentSettings& s, const nlohmann::json& records) {
-  DatasetScores out;
-  out.dataset = records["dataset"];
-  const json& items = records["items"];
-  for (const auto& it : items) out.image_ids.push_back(it["id"]);
-  const size_t n = items.size();
-  const double nan = std::nan("");
-  for (const auto& mid : records["methods"]) {
-    const std::string method = mid;
-    std::vector<LocalizationInput> inputs;
-    std::vector<size_t> which;
-    for (size_t i = 0; i < n; ++i) {
-      const json& it = items[i];
-      std::vector<Box> boxes;
-      for (const auto& b : it["boxes"]) {
-        Box box{b[0], b[1], b[2], b[3], b.size() > 4 && b[4].get<int>() != 0};
-        if (s.skip_difficult && box.difficult) continue;
-        boxes.push_back(box);
-      }
-      if (boxes.empty()) continue;
-      const json& e = it["methods"][method];
-      std::vector<float> raw = e["map"].get<std::vector<float>>();
-      LocalizationInput in;
-      in.id = it["id"];
-      in.map = prepare_map(raw.data(), e["shape"][0], e["shape"][1], it["width"], it["height"], in.id + "/" + method);
-      in.boxes = boxes;
-      in.cls = it["label"];
-      inputs.push_back(std::move(in));
-      which.push_back(i);
-    }
-    MethodScores ms;
-    ms.method = method;
-    if (!inputs.empty()) {
-      LocalizationScores ls = score_localization(inputs, s.localization);
-      for (size_t m = 0; m < ls.metric_names.size(); ++m) {
-        std::vector<double> v(n, nan);
-        for (size_t j = 0; j < which.size(); ++j) v[which[j]] = ls.per_image[j][m];
-        ms.metrics.emplace_back(ls.metric_names[m], v);
-      }
-    }
-    for (const char* f : {"deletion_auc", "insertion_auc", "average_drop", "increase_in_confidence"}) {
-      std::vector<double> v(n, nan);
-      bool any = false;
-      for (size_t i = 0; i < n; ++i) {
-        const json& e = items[i]["methods"][method];
-        if (e.contains("faithfulness")) {
-          v[i] = e["faithfulness"][f];
-          any = true;
-        }
-      }
-      if (any) ms.metrics.emplace_back(f, v);
-    }
-    out.methods.push_back(std::move(ms));
-  }
-  return out;
+  std::sort(records.items.begin(), records.items.end(),
+            [](const ItemRecord& a, const ItemRecord& b) { return a.index < b.index; });
+  return records;
 }
 
 }  // namespace entcam

@@ -10,9 +10,11 @@
 #include <vector>
 
 #include "cam/engine.h"
+#include "data/pool.h"
 #include "data/prepare.h"
 #include "data/split.h"
 #include "models/classifier.h"
+#include "report/records.h"
 #include "report/report.h"
 #include "runner/experiment.h"
 
@@ -20,14 +22,19 @@ namespace entcam {
 
 struct RunStats;
 
-// Dataset + split as a run uses them (a seeded subset when max_images caps it).
+// Dataset + split as a run uses them (a seeded subset when max_images caps it). A single
+// dataset is a pool of one source.
 struct DatasetRun {
   DatasetSettings settings;
-  PreparedDataset prepared;
+  PooledDataset pool;
   std::vector<size_t> train, test;     // indices into samples
   std::vector<size_t> explain;         // the test images explained (explain_images cap)
-  double crop_pct = 0.8975;            // eval crop: 1.0 for generated scenes (whole canvas)
+  InputSpec input;  // the model's input spec; eval crop 1.0 for generated scenes (whole canvas)
 };
+
+// report.json's description of the dataset (docs/spec.md §3c): label_space, sources with their
+// image and split counts, excluded_classes, classes and class_indices.
+nlohmann::json pool_description(const DatasetRun& run);
 
 DatasetRun prepare_dataset_run(const ExperimentSettings& s, const DatasetSettings& d, const std::string& data_root,
                                const std::filesystem::path& cache_dir);
@@ -50,13 +57,10 @@ struct CaptureCache {
 };
 
 // Explain stage: CAM maps (at the layer's resolution) and per-image faithfulness values
-// for the explained images whose batch belongs to this shard. Returns the records JSON.
-nlohmann::json explain_stage(const ExperimentSettings& s, const DatasetRun& run, Classifier& model,
+// for the explained images whose batch belongs to this shard. (Evaluation is
+// score_records in report/records.h.)
+ExplainRecords explain_stage(const ExperimentSettings& s, const DatasetRun& run, Classifier& model,
                              const std::string& model_key, CaptureCache& cache, int shard_index, int shard_count,
                              RunStats& stats);
-
-// Evaluate stage: localisation metrics over the records' maps (prepared at image size),
-// plus their faithfulness values -> per-image scores per method.
-DatasetScores evaluate_records(const ExperimentSettings& s, const nlohmann::json& records);
 
 }  // namespace entcam

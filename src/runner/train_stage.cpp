@@ -9,6 +9,8 @@
 #include "core/interrupt.h"
 #include "data/download.h"
 #include "data/loader.h"
+#include "data/manifest.h"
+#include "models/device.h"
 #include "models/weights.h"
 #include "runner/stages.h"
 #include "train/loader_data.h"
@@ -24,7 +26,11 @@ namespace {
 // whose first file is fetched and verified by the dataset downloader into <cache>/models/.
 fs::path resolve_pretrained(const std::string& spec, const std::string& data_root) {
   if (spec.empty() || spec == "none") return {};
-  const fs::path p(spec);
+  fs::path p(spec);
+  // configs/models/... names a shipped manifest from any working directory
+  if (!fs::exists(p) && p.is_relative() && !shipped_datasets_dir().empty() &&
+      fs::exists(shipped_datasets_dir().parent_path() / p))
+    p = shipped_datasets_dir().parent_path() / p;
   if (p.extension() != ".yaml" && p.extension() != ".yml") {
     if (!fs::exists(p)) throw file_error(spec, "pretrained weights do not exist");
     return p;
@@ -32,7 +38,7 @@ fs::path resolve_pretrained(const std::string& spec, const std::string& data_roo
   if (!fs::exists(p)) throw file_error(spec, "model manifest does not exist");
   YAML::Node m;
   try {
-    m = YAML::LoadFile(spec);
+    m = YAML::LoadFile(p.string());
   } catch (const YAML::Exception& e) {
     throw InputError(spec + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
                      ": malformed YAML: " + e.msg);
@@ -54,28 +60,35 @@ fs::path resolve_pretrained(const std::string& spec, const std::string& data_roo
   return dir / f.name;
 }
 
+// The `train:` section onto TrainConfig. Every key has its default in configs/defaults.yaml,
+// so none is taken from TrainConfig's own initialisers.
 TrainConfig train_config(const ExperimentSettings& s, const fs::path& dir, bool resume, const std::string& data_root) {
   const json& t = s.train;
+  auto need = [&](const char* key) -> const json& {
+    if (!t.contains(key) || t[key].is_null())
+      throw InputError(std::string("train.") + key + ": no value, and configs/defaults.yaml gives none");
+    return t[key];
+  };
   TrainConfig c;
   c.model = s.model;
   c.init_weights = resolve_pretrained(s.pretrained, data_root);
-  c.optimizer = t.value("optimizer", c.optimizer);
-  c.lr = t.value("lr", c.lr);
-  c.momentum = t.value("momentum", c.momentum);
-  c.nesterov = t.value("nesterov", c.nesterov);
-  c.weight_decay = t.value("weight_decay", c.weight_decay);
-  c.schedule = t.value("schedule", c.schedule);
-  c.warmup_epochs = t.value("warmup_epochs", c.warmup_epochs);
-  c.step_epochs = t.value("step_size", c.step_epochs);
-  c.step_gamma = t.value("step_gamma", c.step_gamma);
-  c.label_smoothing = t.value("label_smoothing", c.label_smoothing);
-  c.epochs = t.value("epochs", c.epochs);
-  c.batch_size = t.value("batch_size", c.batch_size);
-  if (t.contains("freeze") && t["freeze"].is_array()) c.freeze_prefixes = t["freeze"].get<std::vector<std::string>>();
-  c.freeze_epochs = t.value("freeze_epochs", c.freeze_epochs);
-  const std::string mp = t.value("mixed_precision", std::string("none"));
+  c.optimizer = need("optimizer").get<std::string>();
+  c.lr = need("lr").get<double>();
+  c.momentum = need("momentum").get<double>();
+  c.nesterov = need("nesterov").get<bool>();
+  c.weight_decay = need("weight_decay").get<double>();
+  c.schedule = need("schedule").get<std::string>();
+  c.warmup_epochs = need("warmup_epochs").get<double>();
+  c.step_epochs = need("step_size").get<int64_t>();
+  c.step_gamma = need("step_gamma").get<double>();
+  c.label_smoothing = need("label_smoothing").get<double>();
+  c.epochs = need("epochs").get<int64_t>();
+  c.batch_size = need("batch_size").get<int64_t>();
+  c.freeze_prefixes = need("freeze").get<std::vector<std::string>>();
+  c.freeze_epochs = need("freeze_epochs").get<int64_t>();
+  const std::string mp = need("mixed_precision").get<std::string>();
   c.precision = mp == "none" ? "fp32" : mp;
-  c.channels_last = t.value("channels_last", c.channels_last);
+  c.channels_last = need("channels_last").get<bool>();
   c.seed = s.seed;
   c.device = s.device;
   c.threads = s.threads;
@@ -96,31 +109,32 @@ nlohmann::json train_stage(const ExperimentSettings& s, const DatasetRun& run, c
   const auto start = std::chrono::steady_clock::now();
   TrainConfig config = train_config(s, dir, resume, data_root);
   LoaderOptions train_opts, test_opts;
-  train_opts.transform.size = test_opts.transform.size = int(s.model.input_size);
-  train_opts.transform.crop_pct = test_opts.transform.crop_pct = run.crop_pct;
-  train_opts.transform.train = s.train.value("augment", true);
-  train_opts.transform.scale_min = s.train.value("crop_scale_min", 0.08);
+  train_opts.transform.input = test_opts.transform.input = run.input;
+  train_opts.transform.train = s.train.at("augment").get<bool>();
+  train_opts.transform.scale_min = s.train.at("crop_scale_min").get<double>();
   train_opts.shuffle = true;
   train_opts.seed = test_opts.seed = s.seed;
-  TrainData data = loader_data(run.prepared.dataset, run.train, run.test, train_opts, test_opts);
-  data.class_names = run.prepared.dataset.classes;
+  // Under label_space imagenet the dataset's classes are ImageNet's 1000, so the pretrained
+  // 1000-way classifier fits and is kept (fine-tuned, not re-initialised).
+  TrainData data = loader_data(run.pool.dataset, run.train, run.test, train_opts, test_opts);
+  data.class_names = run.pool.dataset.classes;
 
   json info = {{"pretrained", s.pretrained}, {"config_hash", config.config_hash()}};
   fs::path weights;
   EvalResult eval;
   if (config.epochs == 0) {
     // No fine-tuning: explain the initial (pretrained or seeded random) model as it is.
-    XceptionConfig mc = config.model;
-    mc.num_classes = data.num_classes;
+    ModelShape shape = config.model;
+    shape.num_classes = data.num_classes;
     torch::manual_seed(s.seed);
-    Xception model(mc);
-    if (!config.init_weights.empty()) info["reinitialised"] = load_state(*model, SafeTensorsFile::load(config.init_weights), {"fc."}).skipped;
-    model->eval();
-    eval = evaluate(model, data, 64, resolve_device(s.device));
-    auto meta = mc.to_metadata();
+    std::unique_ptr<Classifier> model = create_model(shape, "model");
+    if (!config.init_weights.empty())
+      info["reinitialised"] = load_state(*model->module(), SafeTensorsFile::load(config.init_weights), {"fc."}).skipped;
+    eval = evaluate(*model, data, 64, parse_device(s.device, "device"));
+    auto meta = model->metadata();
     meta["entcam.seed"] = std::to_string(s.seed);
     weights = dir / "initial.safetensors";
-    save_state(*model, weights, meta);
+    save_state(*model->module(), weights, meta);
     info["epochs"] = 0;
   } else {
     TrainResult r = train(config, data);
@@ -138,11 +152,26 @@ nlohmann::json train_stage(const ExperimentSettings& s, const DatasetRun& run, c
                          {"seconds", e.seconds}, {"images_per_second", e.images_per_second}});
     info["history"] = history;
   }
-  json per_class = json::array();
-  for (double v : eval.per_class_accuracy) per_class.push_back(std::isfinite(v) ? json(v) : json(nullptr));
+  // Per class and confusion over the dataset's classes (class_indices), in their order; under
+  // imagenet a prediction outside them is counted in `predicted_other` of its row.
+  const auto& idx = run.pool.class_indices;
+  json per_class = json::array(), confusion = json::array(), other = json::array();
+  for (int64_t t : idx) {
+    const double v = eval.per_class_accuracy.at(size_t(t));
+    per_class.push_back(std::isfinite(v) ? json(v) : json(nullptr));
+    std::vector<int64_t> row;
+    int64_t total = 0;
+    for (int64_t c : eval.confusion.at(size_t(t))) total += c;
+    for (int64_t p : idx) row.push_back(eval.confusion[size_t(t)][size_t(p)]);
+    int64_t inside = 0;
+    for (int64_t c : row) inside += c;
+    confusion.push_back(row);
+    other.push_back(total - inside);
+  }
   info["test_accuracy"] = eval.accuracy;
   info["per_class_accuracy"] = per_class;
-  info["confusion_matrix"] = eval.confusion;
+  info["confusion_matrix"] = confusion;
+  if (run.pool.label_space != "union") info["predicted_other"] = other;
   info["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   // model.safetensors is the stage's "done" marker: written last, atomically.
   write_file_atomic(dir / "training.json", info.dump(2) + "\n");

@@ -169,9 +169,9 @@ TrainState load_train_state(torch::optim::Optimizer& optimizer, const std::strin
   return st;
 }
 
-std::map<std::string, std::string> load_checkpoint_weights(Xception& model, const std::filesystem::path& path) {
+std::map<std::string, std::string> load_checkpoint_weights(torch::nn::Module& model, const std::filesystem::path& path) {
   SafeTensorsFile file = SafeTensorsFile::load(path);
-  load_state(*model, file);
+  load_state(model, file);
   return file.metadata();
 }
 

@@ -14,7 +14,6 @@
 #include <map>
 #include <string>
 
-#include "models/xception.h"
 
 namespace entcam {
 
@@ -41,6 +40,6 @@ TrainState load_train_state(torch::optim::Optimizer& optimizer, const std::strin
                             const std::filesystem::path& path);
 
 // Loads model weights from an entcam checkpoint, strictly; InputError naming the file.
-std::map<std::string, std::string> load_checkpoint_weights(Xception& model, const std::filesystem::path& path);
+std::map<std::string, std::string> load_checkpoint_weights(torch::nn::Module& model, const std::filesystem::path& path);
 
 }  // namespace entcam

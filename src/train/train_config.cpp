@@ -31,7 +31,8 @@ void TrainConfig::validate() const {
 std::string TrainConfig::config_hash() const {
   std::ostringstream s;
   s.precision(17);
-  for (const auto& kv : model.to_metadata()) s << kv.first << '=' << kv.second << ';';
+  s << "arch=" << model.arch << ";classes=" << model.num_classes << ';';
+  for (const auto& kv : model.options) s << kv.first << '=' << kv.second << ';';
   s << "init=" << init_weights.string() << ";opt=" << optimizer << ";lr=" << lr << ";mom=" << momentum
     << ";nest=" << nesterov << ";betas=" << beta1 << ',' << beta2 << ";eps=" << eps << ";wd=" << weight_decay
     << ";sched=" << schedule << ";warm=" << warmup_epochs << ";min_lr=" << min_lr << ";step=" << step_epochs << ','

@@ -7,15 +7,16 @@
 #include <string>
 #include <vector>
 
-#include "models/xception.h"
+#include "models/registry.h"
 
 namespace entcam {
 
 struct TrainConfig {
-  // Model: built from `model` (its num_classes is set from the data); `init_weights`, when
+  // Model: built from `model` through the model registry (its num_classes is set from the
+  // data); `init_weights`, when
   // set, is a safetensors file (e.g. ImageNet weights) loaded first; `fc.` is re-initialised
   // when its shape differs (a different number of classes), and that is logged.
-  XceptionConfig model;
+  ModelShape model;
   std::filesystem::path init_weights;
 
   // Optimiser: "sgd" (momentum, optional Nesterov) or "adamw".

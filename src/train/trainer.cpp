@@ -1,5 +1,7 @@
 #include "train/trainer.h"
 
+#include "models/device.h"
+
 #include <torch/version.h>
 
 #include <ATen/autocast_mode.h>
@@ -17,6 +19,7 @@
 #include "core/error.h"
 #include "core/fs.h"
 #include "core/progress.h"
+#include "core/rng.h"
 #include "core/safetensors.h"
 #include "models/weights.h"
 #include "train/checkpoint.h"
@@ -25,15 +28,6 @@ namespace entcam {
 namespace {
 
 constexpr double kPi = 3.14159265358979323846;
-
-// splitmix64: a well-mixed 64-bit seed for (run seed, epoch), so neighbouring epochs and
-// seeds give unrelated streams.
-uint64_t mix_seed(uint64_t seed, int64_t epoch) {
-  uint64_t z = seed + 0x9E3779B97F4A7C15ull * static_cast<uint64_t>(epoch + 1);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
 
 bool matches_prefix(const std::vector<std::string>& prefixes, const std::string& name) {
   for (const auto& p : prefixes)
@@ -132,12 +126,8 @@ TrainData in_memory_data(torch::Tensor train_images, torch::Tensor train_labels,
     const int64_t n = train_images.size(0);
     std::vector<int64_t> order(static_cast<size_t>(n));
     std::iota(order.begin(), order.end(), 0);
-    std::mt19937_64 rng(mix_seed(seed ^ 0xDA7A, epoch));
-    // Fisher-Yates with our own draws: std::shuffle's algorithm is implementation-defined.
-    for (int64_t i = n - 1; i > 0; --i) {
-      const int64_t j = static_cast<int64_t>(rng() % static_cast<uint64_t>(i + 1));
-      std::swap(order[static_cast<size_t>(i)], order[static_cast<size_t>(j)]);
-    }
+    SplitMix64 rng(stream_seed(seed ^ 0xDA7A, uint64_t(epoch)));
+    seeded_shuffle(order, rng);
     for (int64_t b = 0; b < n; b += batch_size) {
       const int64_t e = std::min(n, b + batch_size);
       auto idx = torch::from_blob(order.data() + b, {e - b}, torch::kInt64).clone();
@@ -145,7 +135,7 @@ TrainData in_memory_data(torch::Tensor train_images, torch::Tensor train_labels,
       if (hflip) {
         std::vector<int64_t> flip;
         for (int64_t i = 0; i < e - b; ++i)
-          if (rng() & 1) flip.push_back(i);
+          if (rng.next() & 1) flip.push_back(i);
         if (!flip.empty()) {
           auto fi = torch::tensor(flip, torch::kInt64);
           batch.images.index_copy_(0, fi, batch.images.index_select(0, fi).flip({3}));
@@ -164,29 +154,6 @@ TrainData in_memory_data(torch::Tensor train_images, torch::Tensor train_labels,
   return d;
 }
 
-torch::Device resolve_device(const std::string& spec) {
-  if (spec == "cpu") return torch::kCPU;
-  if (spec == "auto") return torch::cuda::is_available() ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
-  if (spec == "cuda" || spec.rfind("cuda:", 0) == 0) {
-    if (!torch::cuda::is_available())
-      throw InputError("device '" + spec + "': CUDA is not available in this build or on this machine (use cpu or auto)");
-    int64_t index = 0;
-    if (spec.size() > 5) {
-      try {
-        size_t used = 0;
-        index = std::stoll(spec.substr(5), &used);
-        if (used != spec.size() - 5) throw std::invalid_argument("");
-      } catch (const std::exception&) {
-        throw InputError("device '" + spec + "': expected cuda:N with an integer N");
-      }
-    }
-    if (index < 0 || index >= static_cast<int64_t>(torch::cuda::device_count()))
-      throw InputError("device '" + spec + "': there are " + std::to_string(torch::cuda::device_count()) + " CUDA devices");
-    return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
-  }
-  throw InputError("device '" + spec + "': expected auto, cpu, cuda or cuda:N");
-}
-
 double learning_rate(const TrainConfig& c, int64_t step, int64_t steps_per_epoch) {
   const double total = static_cast<double>(c.epochs * steps_per_epoch);
   const double warm = c.warmup_epochs * static_cast<double>(steps_per_epoch);
@@ -203,17 +170,17 @@ double learning_rate(const TrainConfig& c, int64_t step, int64_t steps_per_epoch
   return c.min_lr + 0.5 * (c.lr - c.min_lr) * (1 + std::cos(kPi * t));
 }
 
-EvalResult evaluate(Xception& model, const TrainData& data, int64_t batch_size, const torch::Device& device) {
+EvalResult evaluate(Classifier& model, const TrainData& data, int64_t batch_size, const torch::Device& device) {
   EvalResult r;
   const int64_t k = data.num_classes;
   r.confusion.assign(static_cast<size_t>(k), std::vector<int64_t>(static_cast<size_t>(k), 0));
   torch::NoGradGuard no_grad;
-  model->eval();
+  if (torch::nn::Module* net = model.module()) net->eval();
   double loss_sum = 0;
   data.test_set(batch_size, [&](const TrainBatch& b) {
     auto x = b.images.to(device, torch::kFloat32);
     auto y = b.labels.to(device, torch::kInt64);
-    auto logits = model->forward(x).to(torch::kFloat32);
+    auto logits = model.forward(x).to(torch::kFloat32);
     loss_sum += torch::nn::functional::cross_entropy(logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum)).item<double>();
     auto pred = logits.argmax(1).to(torch::kCPU);
     auto truth = b.labels.to(torch::kCPU, torch::kInt64).contiguous();
@@ -243,9 +210,8 @@ TrainResult train(const TrainConfig& config_in, const TrainData& data) {
     throw InputError("training data: need at least 2 classes, a non-empty training set and a test set");
   TrainConfig cfg = config_in;
   cfg.model.num_classes = data.num_classes;
-  cfg.model.validate();
   if (cfg.threads > 0) torch::set_num_threads(cfg.threads);
-  const torch::Device device = resolve_device(cfg.device);
+  const torch::Device device = parse_device(cfg.device, "device");
   const bool cuda = device.is_cuda();
   if (!cuda && (cfg.precision != "fp32" || cfg.channels_last || cfg.cudnn_benchmark))
     std::cerr << "note: precision/channels_last/cudnn_benchmark apply on CUDA only; training on CPU in fp32\n";
@@ -257,10 +223,12 @@ TrainResult train(const TrainConfig& config_in, const TrainData& data) {
 
   // Initial weights: a pure function of the seed, then optionally pretrained ones on top.
   torch::manual_seed(cfg.seed);
-  Xception model(cfg.model);
+  std::shared_ptr<Classifier> model = create_model(cfg.model, "model");
+  if (!model->module()) throw InputError("model: architecture '" + cfg.model.arch + "' cannot be trained");
+  torch::nn::Module& net = *model->module();
   if (!cfg.init_weights.empty()) {
     SafeTensorsFile file = SafeTensorsFile::load(cfg.init_weights);
-    LoadReport rep = load_state(*model, file, {"fc."});
+    LoadReport rep = load_state(net, file, {"fc."});
     for (const auto& s : rep.skipped)
       std::cerr << "note: " << cfg.init_weights.string() << ": " << s << " re-initialised for "
                 << data.num_classes << " classes\n";
@@ -268,13 +236,13 @@ TrainResult train(const TrainConfig& config_in, const TrainData& data) {
   model->to(device);
   if (cuda && cfg.channels_last) {
     torch::NoGradGuard ng;
-    for (auto& p : model->parameters())
+    for (auto& p : net.parameters())
       if (p.dim() == 4) p.set_data(p.data().contiguous(torch::MemoryFormat::ChannelsLast));
   }
 
   // Weight decay on conv/linear weights only; BatchNorm scales and biases are left alone.
   std::vector<torch::Tensor> decay, no_decay;
-  for (auto& p : model->named_parameters()) (p.value().dim() > 1 ? decay : no_decay).push_back(p.value());
+  for (auto& p : net.named_parameters()) (p.value().dim() > 1 ? decay : no_decay).push_back(p.value());
   std::unique_ptr<torch::optim::Optimizer> optimizer;
   if (cfg.optimizer == "sgd") {
     auto o = torch::optim::SGDOptions(cfg.lr).momentum(cfg.momentum).nesterov(cfg.nesterov);
@@ -304,7 +272,7 @@ TrainResult train(const TrainConfig& config_in, const TrainData& data) {
   }
   if (write && cfg.resume && std::filesystem::exists(result.last_checkpoint)) {
     const std::string name = result.last_checkpoint.string();
-    auto meta = load_checkpoint_weights(model, result.last_checkpoint);
+    auto meta = load_checkpoint_weights(net, result.last_checkpoint);
     st = load_train_state(*optimizer, cfg.optimizer, train_state_path(result.last_checkpoint));
     if (st.config_hash != hash)
       throw file_error(name, "was written by a run with a different configuration (config hash " + st.config_hash +
@@ -322,7 +290,7 @@ TrainResult train(const TrainConfig& config_in, const TrainData& data) {
   const int64_t steps_per_epoch = (data.train_size + cfg.batch_size - 1) / cfg.batch_size;
   auto frozen_modules = [&] {
     std::vector<std::shared_ptr<torch::nn::Module>> out;
-    for (auto& m : model->named_modules("", false))
+    for (auto& m : net.named_modules("", false))
       if (matches_prefix(cfg.freeze_prefixes, m.key() + ".")) out.push_back(m.value());
     return out;
   }();
@@ -332,11 +300,11 @@ TrainResult train(const TrainConfig& config_in, const TrainData& data) {
     if (cfg.max_epochs_this_call > 0 && run_this_call >= cfg.max_epochs_this_call) break;
     const auto t0 = std::chrono::steady_clock::now();
     // Every source of randomness is re-seeded from (seed, epoch): resume needs no RNG file.
-    torch::manual_seed(mix_seed(cfg.seed, epoch));
+    torch::manual_seed(stream_seed(cfg.seed, uint64_t(epoch)));
     const bool freezing = epoch <= cfg.freeze_epochs && !cfg.freeze_prefixes.empty();
-    for (auto& p : model->named_parameters())
+    for (auto& p : net.named_parameters())
       p.value().set_requires_grad(!(freezing && matches_prefix(cfg.freeze_prefixes, p.key())));
-    model->train();
+    net.train();
     if (freezing)
       for (auto& m : frozen_modules) m->eval();  // frozen BatchNorm keeps its running statistics
 
@@ -350,7 +318,7 @@ TrainResult train(const TrainConfig& config_in, const TrainData& data) {
       auto x = b.images.to(device, torch::kFloat32, /*non_blocking=*/true);
       if (cuda && cfg.channels_last) x = x.contiguous(torch::MemoryFormat::ChannelsLast);
       auto y = b.labels.to(device, torch::kInt64, true);
-      zero_grads(*model);
+      zero_grads(net);
       torch::Tensor logits;
       {
         AutocastScope autocast(amp, amp_dtype);
@@ -364,7 +332,7 @@ TrainResult train(const TrainConfig& config_in, const TrainData& data) {
         // step, skip the step and halve the scale on overflow, double it after 2000 good steps.
         (loss * st.loss_scale).backward();
         std::vector<torch::Tensor> grads;
-        for (auto& p : model->parameters())
+        for (auto& p : net.parameters())
           if (p.grad().defined()) grads.push_back(p.mutable_grad());
         // One fused unscale + overflow check (CUDA kernel) and a single host sync per step.
         auto found_inf = torch::zeros({1}, torch::TensorOptions().device(device).dtype(torch::kFloat32));
@@ -394,7 +362,7 @@ TrainResult train(const TrainConfig& config_in, const TrainData& data) {
     });
     if (bar) bar->finish();
     const double train_secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    result.last_eval = evaluate(model, data, cfg.batch_size, device);
+    result.last_eval = evaluate(*model, data, cfg.batch_size, device);
 
     EpochRecord rec;
     rec.epoch = epoch;
@@ -415,7 +383,7 @@ TrainResult train(const TrainConfig& config_in, const TrainData& data) {
                 << rec.lr << ", " << format_seconds(rec.seconds) << (best ? " (best)" : "") << "\n";
 
     if (write) {
-      auto meta = cfg.model.to_metadata();
+      auto meta = model->metadata();
       meta["entcam.epoch"] = std::to_string(epoch);
       meta["entcam.seed"] = std::to_string(cfg.seed);
       meta["entcam.config_hash"] = hash;
@@ -424,8 +392,8 @@ TrainResult train(const TrainConfig& config_in, const TrainData& data) {
       // Order matters for a crash in between: the state file first, then the weights; resume
       // refuses a pair whose epochs differ.
       save_train_state(*optimizer, st, train_state_path(result.last_checkpoint));
-      save_state(*model, result.last_checkpoint, meta);
-      if (best) save_state(*model, result.best_checkpoint, meta);
+      save_state(net, result.last_checkpoint, meta);
+      if (best) save_state(net, result.best_checkpoint, meta);
       write_log(result.log_file, hash, result.history);
     }
     ++run_this_call;
@@ -437,7 +405,7 @@ TrainResult train(const TrainConfig& config_in, const TrainData& data) {
   result.best_epoch = st.best_epoch;
   if (result.history.empty() || run_this_call == 0) {
     // Nothing trained in this call (already finished): report the loaded weights.
-    if (st.epoch > 0) result.last_eval = evaluate(model, data, cfg.batch_size, device);
+    if (st.epoch > 0) result.last_eval = evaluate(*model, data, cfg.batch_size, device);
   }
   return result;
 }

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "models/xception.h"
+#include "models/registry.h"
 #include "train/train_config.h"
 
 namespace entcam {
@@ -49,7 +49,7 @@ struct EvalResult {
 };
 
 // Top-1, per-class accuracy and the confusion matrix of `model` (eval mode) on `data.test_set`.
-EvalResult evaluate(Xception& model, const TrainData& data, int64_t batch_size, const torch::Device& device);
+EvalResult evaluate(Classifier& model, const TrainData& data, int64_t batch_size, const torch::Device& device);
 
 struct EpochRecord {
   int64_t epoch = 0;  // 1-based
@@ -60,7 +60,7 @@ struct EpochRecord {
 };
 
 struct TrainResult {
-  Xception model{nullptr};  // the weights after the last epoch run (on the training device)
+  std::shared_ptr<Classifier> model;  // the weights after the last epoch run (on the training device)
   std::vector<EpochRecord> history;  // every epoch so far, resumed ones included
   EvalResult last_eval;              // of the final weights ("last" checkpoint)
   double best_accuracy = 0.0;
@@ -72,9 +72,6 @@ struct TrainResult {
 
 // Learning rate at `step` (0-based, counted over the whole run) with `steps_per_epoch`.
 double learning_rate(const TrainConfig& config, int64_t step, int64_t steps_per_epoch);
-
-// "cpu", "cuda", "cuda:N" or "auto"; InputError when CUDA is asked for and not available.
-torch::Device resolve_device(const std::string& spec);
 
 // Trains as configured. Writes to config.out_dir (when set):
 //   last.safetensors        weights + metadata (entcam.arch..., entcam.epoch, entcam.seed,

@@ -6,7 +6,7 @@
 #include "cam/engine.h"
 #include "cam/methods.h"
 #include "core/error.h"
-#include "models/model_spec.h"
+#include "models/registry.h"
 #include "support/torch_support.h"
 
 using namespace entcam;
@@ -187,8 +187,56 @@ TEST(CamEngine, PerturbationMethodsMatchReferences) {
   EXPECT_LE(normalized_max_diff(pgc["score_cam"].maps, test::load_npy_tensor(fixture("mini_conv4_class1_score_cam_pgc.npy"))), 1e-4);
 }
 
+// Score-CAM by its definition (docs/spec.md §2), one image and one chunk of masked inputs at a time,
+// with no shortcut for constant channels: what score_cam's exact savings must reproduce.
+torch::Tensor score_cam_by_definition(Classifier& model, const torch::Tensor& x, const torch::Tensor& A,
+                                      const torch::Tensor& classes, bool pgc) {
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> weights;
+  for (int64_t b = 0; b < A.size(0); ++b) {
+    auto up = torch::nn::functional::interpolate(
+                  A.narrow(0, b, 1), torch::nn::functional::InterpolateFuncOptions()
+                                         .size(std::vector<int64_t>{x.size(2), x.size(3)}).mode(torch::kBilinear).align_corners(pgc))[0];
+    auto flat = up.flatten(1);
+    auto lo = std::get<0>(flat.min(1)).view({-1, 1, 1}), hi = std::get<0>(flat.max(1)).view({-1, 1, 1});
+    auto constant = hi.eq(lo).view({-1});
+    auto masks = pgc ? (up - lo) / (hi - lo + 1e-8) : torch::where(hi.eq(lo), torch::zeros_like(up), (up - lo) / (hi - lo));
+    const int64_t c = classes[b].item<int64_t>();
+    std::vector<torch::Tensor> scores;
+    for (int64_t s = 0; s < A.size(1); s += 16) {
+      auto logits = model.forward(x[b] * masks.slice(0, s, s + 16).unsqueeze(1));
+      scores.push_back(pgc ? logits.select(1, c) : logits.softmax(1).select(1, c));
+    }
+    auto w = torch::cat(scores);
+    weights.push_back(pgc ? w.softmax(0) : torch::where(constant, torch::zeros_like(w), w));
+  }
+  return weighted_sum(torch::stack(weights), A).clamp_min(0);
+}
+
+TEST(CamEngine, ScoreCamSkipsConstantChannelsExactly) {
+  // Channels whose upsampled map is constant get no masked pass of their own: weight 0 (Wang),
+  // or one shared pass of a zero image (pytorch-grad-cam); the images share full batches.
+  Counting model(mini());
+  auto x = test::load_npy_tensor(fixture("mini_input.npy"));
+  auto cap = capture_layer(model, x, "conv4", torch::tensor({1, 3}));
+  ASSERT_EQ(cap.A.size(1), 256);
+  cap.A[0].slice(0, 0, 100).zero_();    // 156 channels left to mask in image 0
+  cap.A[1].slice(0, 200, 256).zero_();  // 200 in image 1
+  CamOptions o;
+  o.batch_size = 64;
+  for (const std::string variant : {"wang", "pytorch-grad-cam"}) {
+    o.score_cam_variant = variant;
+    const bool pgc = variant != "wang";
+    model.forwards = 0;
+    auto maps = run_methods(cap, parse_method_list("score_cam"), o, &model);
+    EXPECT_EQ(model.forwards, 6 + (pgc ? 1 : 0)) << variant;  // ceil(356 / 64) masked passes
+    auto want = score_cam_by_definition(model, x, cap.A, cap.classes, pgc);
+    EXPECT_LE(normalized_max_diff(maps["score_cam"].maps, want), 1e-5) << variant;
+  }
+}
+
 TEST(CamEngine, GlobalAveragePoolHeadMakesGradientsSpatiallyConstantAtAct4) {
-  // SPEC §2 note: after a GAP head, G is constant over (i,j) at act4, so Grad-CAM = HiResCAM
+  // docs/spec.md §2 note: after a GAP head, G is constant over (i,j) at act4, so Grad-CAM = HiResCAM
   // there and H(G^k) = 0 (grad_entropy_cam degenerate); at conv4 (before BN and ReLU) they differ.
   auto model = mini();
   auto x = test::load_npy_tensor(fixture("mini_input.npy"));

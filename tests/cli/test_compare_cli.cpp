@@ -1,4 +1,4 @@
-// `entcam compare` through the binary: its three exit codes (SPEC §4).
+// `entcam compare` through the binary: its three exit codes (docs/spec.md §4).
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>

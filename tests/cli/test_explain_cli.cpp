@@ -32,13 +32,16 @@ TEST(ExplainCli, TensorInputWritesEveryMethodAndExplainJson) {
   const auto& gc = j["items"][0]["methods"]["grad_cam"];
   EXPECT_EQ(gc["file"], "0000/grad_cam.npy");
   EXPECT_TRUE(gc["degenerate"].is_boolean());
-  EXPECT_GE(gc["seconds"].get<double>(), 0.0);
-  // The map on disk is the method's map at the layer's resolution (6x6), not normalised.
+  EXPECT_GT(gc["seconds"].get<double>(), 0.0);  // measured, not a placeholder
+  // The map on disk is the method's map at the layer's resolution (6x6), not normalised:
+  // the raw values of the reference (whose maximum is far from 1), not only its shape.
   NpyArray a = read_npy(out / "0000/hires_cam.npy");
   EXPECT_EQ(a.shape, (std::vector<int64_t>{6, 6}));
   auto want = test::load_npy_tensor(fixture("mini_conv4_hires_cam.npy"))[0];
-  auto got = torch::from_blob(a.data.data(), {1, 6, 6}, torch::kFloat32).clone();
-  EXPECT_LE(test::normalized_max_diff(got, want.unsqueeze(0)), 1e-4);
+  auto got = torch::from_blob(a.data.data(), {6, 6}, torch::kFloat32).clone();
+  const double scale = want.abs().max().item<double>();
+  ASSERT_GT(std::abs(scale - 1.0), 1e-2) << "the fixture would not tell a normalised map apart";
+  EXPECT_LE((got - want).abs().max().item<double>(), 1e-4 * scale);
 }
 
 TEST(ExplainCli, ImageInputWritesOverlaysAndFlagsTheGapHeadSetting) {
@@ -99,7 +102,8 @@ TEST(ExplainCli, BadInputExitsTwoNamingTheProblem) {
   write_file_atomic(dir / "broken.jpg", std::string("\xff\xd8\xff\xe0 not really a jpeg", 24));
   auto r = run_entcam("explain --model " + kMini + " --image " + (dir / "broken.jpg").string() + " --out " + dir.path().string());
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find((dir / "broken.jpg").string() + ": cannot decode image"), std::string::npos) << r.err;
+  // the dataset parser's rule (data/image_transform.h decode_image): a JPEG without its end
+  EXPECT_NE(r.err.find((dir / "broken.jpg").string() + ": truncated JPEG"), std::string::npos) << r.err;
 
   r = run_entcam("explain --model xception:/nope.safetensors --tensor " + fixture("mini_input.npy") + " --out " + dir.path().string());
   EXPECT_EQ(r.exit_code, 2);

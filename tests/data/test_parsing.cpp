@@ -68,19 +68,24 @@ TEST(BoxesJson, ReadsSpecFormatAndRejectsBadEntries) {
   TempDir tmp;
   write_file_atomic(tmp / "b.json", R"({"images": [{"id": "a", "width": 10, "height": 8, "boxes": [[1, 2, 3, 4]], "class": 3},
                                                   {"id": "b", "width": 5, "height": 5, "boxes": []}]})");
-  const auto m = read_boxes_json(tmp / "b.json");
+  const auto by_id = [](const std::vector<BoxesImage>& v) {
+    std::map<std::string, BoxesImage> m;
+    for (const auto& e : v) m[e.id] = e;
+    return m;
+  };
+  const auto m = by_id(read_boxes_json(tmp / "b.json"));
   ASSERT_EQ(m.size(), 2u);
   EXPECT_EQ(m.at("a").boxes.at(0), (Box{1, 2, 3, 4, false}));
-  EXPECT_EQ(m.at("a").klass, 3);
-  EXPECT_EQ(m.at("b").klass, -1);
+  EXPECT_EQ(m.at("a").cls, 3);
+  EXPECT_EQ(m.at("b").cls, -1);
   // round trip through the writer
   Dataset ds;
   ds.classes = {"x", "y"};
   ds.samples.push_back({"dir/a", "/a.jpg", 1, 10, 8, {{1, 2, 3, 4, false}, {0, 0, 9, 7, true}}});
   write_boxes_json(ds, {}, tmp / "w.json");
-  const auto w = read_boxes_json(tmp / "w.json");
+  const auto w = by_id(read_boxes_json(tmp / "w.json"));
   ASSERT_EQ(w.count("dir/a"), 1u);
-  EXPECT_EQ(w.at("dir/a").klass, 1);
+  EXPECT_EQ(w.at("dir/a").cls, 1);
   EXPECT_EQ(w.at("dir/a").width, 10);
   ASSERT_EQ(w.at("dir/a").boxes.size(), 2u);
   EXPECT_EQ(w.at("dir/a").boxes[1], (Box{0, 0, 9, 7, false}));  // BOXES.json has no difficult flag
@@ -128,7 +133,7 @@ TEST(Manifest, ErrorsGiveFileLineColumnKeyAndExpectation) {
   EXPECT_EQ(message("name: x\nlayout: image-folder\nfiles:\n  - url: http://h/a.tar\n    colour: red\n"),
             f + ":5:5: files[0].colour: unknown key (expected url, sha256, size, name)");
   EXPECT_EQ(message("name: x\nlayout: image-folder\n"),
-            f + ":1:1: files: missing or empty (expected a list of {url, sha256, size})");
+            f + ":1:1: files: missing or empty (expected a list of {url, sha256, size}, or path: DIR)");
   EXPECT_EQ(message("name: x\nlayout: image-folder\nfiles:\n  - url: ftp://h/a.tar\n"),
             f + ":4:10: files[0].url: expected an http://, https:// or file:// URL");
   EXPECT_NE(message("name: x\n  layout: : :\n").find(f + ":2:"), std::string::npos);

@@ -144,7 +144,7 @@ TEST(Transforms, FlipAndCropMoveBoxesWithThePixels) {
   const Box box{10, 20, 29, 39, false};
   img(cv::Rect(box.xmin, box.ymin, 20, 20)).setTo(cv::Scalar(255, 255, 255));
   TransformOptions o;
-  o.size = 64;
+  o.input.size = 64;
   o.train = true;
   o.scale_min = 0.5;
   int flips = 0, checked = 0;
@@ -193,7 +193,7 @@ TEST(Loader, BatchesAreNormalisedDeterministicAndSkipBadImages) {
   }
   write_file_atomic(ds.samples[3].path, "broken after parsing");  // goes bad mid-run
   LoaderOptions o;
-  o.transform.size = 32;
+  o.transform.input.size = 32;
   o.transform.train = true;
   o.batch_size = 3;
   o.shuffle = true;
@@ -228,7 +228,7 @@ TEST(Loader, BatchesAreNormalisedDeterministicAndSkipBadImages) {
 
   // eval transform: pixel values are (rgb / 255 - 0.5) / 0.5 of the centre-cropped image
   LoaderOptions e;
-  e.transform.size = 48;
+  e.transform.input.size = 48;
   Loader eval(ds, {0}, e);
   const Batch b = eval.load({0});
   cv::Mat rgb = read_rgb(ds.samples[0].path);

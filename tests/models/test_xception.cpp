@@ -4,7 +4,7 @@
 
 #include "core/error.h"
 #include "core/safetensors.h"
-#include "models/model_spec.h"
+#include "models/registry.h"
 #include "models/weights.h"
 #include "models/xception.h"
 #include "support/torch_support.h"

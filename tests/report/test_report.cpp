@@ -111,5 +111,51 @@ TEST(Figures, GridAndBarChartAreWrittenAsPng) {
   }
 }
 
+TEST(Figures, EveryFigureIsAlsoPdfAndSvgWithRealFonts) {
+  test::TempDir tmp;
+  cv::Mat img(60, 80, CV_8UC3, cv::Scalar(30, 120, 200));
+  cv::Mat map = cv::Mat::zeros(7, 7, CV_32FC1);
+  map.at<float>(3, 3) = 1.0f;
+  const std::vector<GridRow> rows = {{"a", img, {{10, 10, 40, 50}}, {map, map}}};
+  write_grid(tmp / "figures/grid-x", rows, {"grad_cam", "grad_entropy_cam"}, 120);
+  const auto agg = aggregate_methods(example());
+  std::vector<std::pair<std::string, Summary>> bars;
+  for (const auto& m : agg) bars.emplace_back(m.method, m.metrics[1].second);
+  write_bar_chart(tmp / "figures/bars-x-deletion_auc", "deletion_auc", bars);
+  for (const std::string stem : {"grid-x", "bars-x-deletion_auc"}) {
+    const std::string pdf = read_file(tmp / "figures" / (stem + ".pdf"));
+    EXPECT_EQ(pdf.substr(0, 5), "%PDF-") << stem;
+    // Text is set in an embedded TrueType font (a subset named +DejaVuSans), not drawn as lines.
+    EXPECT_NE(pdf.find("+DejaVuSans"), std::string::npos) << stem;
+    EXPECT_NE(pdf.find("/FontFile"), std::string::npos) << stem;
+    const std::string svg = read_file(tmp / "figures" / (stem + ".svg"));
+    EXPECT_NE(svg.find("<svg"), std::string::npos) << stem;
+    EXPECT_NE(svg.find("glyph"), std::string::npos) << stem;  // cairo writes text as glyph symbols
+    const cv::Mat png = cv::imread((tmp / "figures" / (stem + ".png")).string());
+    ASSERT_FALSE(png.empty()) << stem;
+  }
+  // Sizes in points: the grid is pad + 3 x (120 + pad) wide; the PNG has a pixel per point.
+  const cv::Mat grid = cv::imread((tmp / "figures/grid-x.png").string());
+  EXPECT_EQ(grid.cols, 6 + 3 * 126);
+  EXPECT_NE(read_file(tmp / "figures/grid-x.pdf").find("/MediaBox [ 0 0 384 "), std::string::npos);
+  EXPECT_NE(read_file(tmp / "figures/grid-x.pdf").find("/DCTDecode"), std::string::npos);  // cells as JPEG
+  // The best deletion_auc (lowest) bar is orange, the others blue.
+  const cv::Mat chart = cv::imread((tmp / "figures/bars-x-deletion_auc.png").string());
+  int orange = 0, blue = 0;
+  for (int y = 0; y < chart.rows; ++y)
+    for (int x = 0; x < chart.cols; ++x) {
+      const cv::Vec3b p = chart.at<cv::Vec3b>(y, x);
+      orange += p[2] > 200 && p[0] < 80;
+      blue += p[0] > 180 && p[2] < 120;
+    }
+  EXPECT_GT(orange, 100);
+  EXPECT_GT(blue, 2 * orange / 3);
+  // ENTCAM_KEEP_FIGURES=DIR keeps copies to look at.
+  if (const char* keep = std::getenv("ENTCAM_KEEP_FIGURES"))
+    for (const auto& e : std::filesystem::directory_iterator(tmp / "figures"))
+      std::filesystem::copy_file(e.path(), std::filesystem::path(keep) / e.path().filename(),
+                                 std::filesystem::copy_options::overwrite_existing);
+}
+
 }  // namespace
 }  // namespace entcam

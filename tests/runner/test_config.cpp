@@ -8,16 +8,7 @@
 
 using namespace entcam;
 
-namespace {
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "no error";
-}
-}  // namespace
+using test::error_of;
 
 TEST(Config, ExtendsMergesDeeplyAndTheFileWins) {
   test::TempDir dir;
@@ -63,7 +54,7 @@ TEST(Config, ErrorsNameFileLineAndColumn) {
             std::string::npos);
 
   EXPECT_EQ(error_of([&] { validate_config(Config::load(dir / "type.yaml", {}, {"train.epochs=4", "model.arch=resnet"})); }),
-            "--set model.arch=resnet: model.arch: expected one of xception, xception-mini, got 'resnet'");
+            "--set model.arch=resnet: model.arch: expected one of xception, xception-mini, resnet50, got 'resnet'");
   EXPECT_EQ(error_of([&] { Config::load(dir / "type.yaml", {}, {"train.epochs"}); }), "--set 'train.epochs': expected key.path=value");
   EXPECT_EQ(error_of([&] { Config::load(dir / "missing.yaml", {}, {}); }), (dir / "missing.yaml").string() + ": config file does not exist");
 }
@@ -98,4 +89,21 @@ TEST(Config, HashIsStableAndSensitive) {
   b["b"] = 2;
   EXPECT_NE(config_hash(a), config_hash(b));
   EXPECT_EQ(config_hash(a).size(), 16u);
+}
+
+TEST(Config, SanityAndRoadKeysAreValidated) {
+  test::TempDir dir;
+  write_file_atomic(dir / "ok.yaml",
+                    "metrics:\n  sanity: true\n  sanity_images: 3\n  road: true\n  road_percentiles: [25, 50.5]\n"
+                    "  road_noise: 0\n");
+  EXPECT_EQ(error_of([&] { validate_config(Config::load(dir / "ok.yaml", {}, {})); }), "no error");
+  write_file_atomic(dir / "p0.yaml", "metrics:\n  road_percentiles: [10, 100]\n");
+  EXPECT_EQ(error_of([&] { validate_config(Config::load(dir / "p0.yaml", {}, {})); }),
+            (dir / "p0.yaml").string() + ":2:26: metrics.road_percentiles.1: expected a number in 1..99, got 100");
+  write_file_atomic(dir / "scalar.yaml", "metrics:\n  road_percentiles: 50\n");
+  EXPECT_EQ(error_of([&] { validate_config(Config::load(dir / "scalar.yaml", {}, {})); }),
+            (dir / "scalar.yaml").string() + ":2:3: metrics.road_percentiles: expected a list, got '50'");
+  write_file_atomic(dir / "flag.yaml", "metrics:\n  sanity: maybe\n");
+  EXPECT_EQ(error_of([&] { validate_config(Config::load(dir / "flag.yaml", {}, {})); }),
+            (dir / "flag.yaml").string() + ":2:3: metrics.sanity: expected true or false, got 'maybe'");
 }

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "core/error.h"
 #include "core/fs.h"
 #include "runner/pipeline.h"
@@ -130,8 +132,45 @@ TEST(Pipeline, TrainsWithTheDataLoaderWhenEpochsAreSet) {
   const json& training = r.report["datasets"]["fashion-scenes"]["training"];
   EXPECT_EQ(training["epochs"], 1);
   ASSERT_EQ(training["history"].size(), 1u);
-  EXPECT_GE(training["test_accuracy"].get<double>(), 0.0);
-  EXPECT_EQ(training["confusion_matrix"].size(), 3u);
+  ASSERT_EQ(training["confusion_matrix"].size(), 3u);
+  // The accuracy is the confusion matrix's diagonal over its total, and the last epoch's.
+  int64_t total = 0, correct = 0;
+  for (size_t i = 0; i < 3; ++i)
+    for (size_t j = 0; j < 3; ++j) {
+      const int64_t c = training["confusion_matrix"][i][j];
+      total += c;
+      correct += i == j ? c : 0;
+    }
+  EXPECT_EQ(total, int64_t(r.report["datasets"]["fashion-scenes"]["n_test"]));
+  EXPECT_DOUBLE_EQ(training["test_accuracy"].get<double>(), double(correct) / double(total));
+  EXPECT_DOUBLE_EQ(training["history"][0]["test_accuracy"].get<double>(), training["test_accuracy"].get<double>());
   RunResult again = t.run({"train.epochs=1", "train.batch_size=16", "train.crop_scale_min=0.5"});
   EXPECT_EQ(again.stats.models_trained, 0);
+}
+
+TEST(Pipeline, WritesFiguresInThreeFormatsAndReportHtmlWithAThumbnailPerImage) {
+  Tiny t;
+  RunResult r = t.run({"report.figures=true", "report.grid_images=3"}, 0, 1, "html");
+  for (const std::string ext : {".png", ".pdf", ".svg"}) {
+    EXPECT_TRUE(fs::exists(r.run_dir / ("figures/grid-fashion-scenes" + ext))) << ext;
+    EXPECT_TRUE(fs::exists(r.run_dir / ("figures/bars-fashion-scenes-pointing_game" + ext))) << ext;
+  }
+  const std::string html = read_file(r.run_dir / "report.html");
+  const size_t data = html.find("id=\"report-data\">");
+  ASSERT_NE(data, std::string::npos);
+  const size_t begin = html.find('>', data) + 1;
+  const json page = json::parse(html.substr(begin, html.find("</script>", begin) - begin));
+  const json& gallery = page["datasets"][0]["gallery"];
+  // One strip cell per method of the run (the page finds a method's cell by name).
+  auto strip = gallery["strip"].get<std::vector<std::string>>();
+  std::sort(strip.begin(), strip.end());
+  EXPECT_EQ(strip, (std::vector<std::string>{"eigen_cam", "feature_entropy_cam", "grad_cam", "grad_entropy_cam", "hires_cam"}));
+  EXPECT_EQ(gallery["images"].size(), r.report["datasets"]["fashion-scenes"]["n_explained"].get<size_t>());
+  for (const json& im : gallery["images"]) {
+    EXPECT_TRUE(fs::exists(r.run_dir / im["img"].get<std::string>())) << im["img"];
+    EXPECT_TRUE(fs::exists(r.run_dir / im["maps"].get<std::string>())) << im["maps"];
+    EXPECT_TRUE(im["info"].contains("class"));
+  }
+  EXPECT_NE(std::find(page["figures"].begin(), page["figures"].end(), "figures/grid-fashion-scenes.png"),
+            page["figures"].end());
 }

@@ -8,6 +8,8 @@
 #include <random>
 #include <sstream>
 
+#include "core/error.h"
+
 namespace entcam::test {
 namespace fs = std::filesystem;
 
@@ -42,5 +44,14 @@ CommandResult run_entcam(const std::string& args) {
 }
 
 fs::path source_dir() { return ENTCAM_SOURCE_DIR; }
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "no error";
+}
 
 }  // namespace entcam::test

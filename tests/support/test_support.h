@@ -1,6 +1,7 @@
 #pragma once
 // Shared helpers for the test suites: temp folders, running the entcam binary.
 #include <filesystem>
+#include <functional>
 #include <string>
 
 namespace entcam::test {
@@ -27,5 +28,8 @@ struct CommandResult {
 CommandResult run_entcam(const std::string& args);
 
 std::filesystem::path source_dir();
+
+// The message of the InputError `f` throws, or "no error".
+std::string error_of(const std::function<void()>& f);
 
 }  // namespace entcam::test

@@ -16,7 +16,7 @@ inline torch::Tensor load_npy_tensor(const std::string& path) {
   return torch::from_blob(a.data.data(), a.shape, torch::kFloat32).clone();
 }
 
-// Max |a - b| after min-max normalising each [h,w] map (SPEC §2's comparison).
+// Max |a - b| after min-max normalising each [h,w] map (docs/spec.md §2's comparison).
 inline double normalized_max_diff(const torch::Tensor& a, const torch::Tensor& b) {
   auto norm = [](torch::Tensor m) {
     auto flat = m.reshape({m.size(0), -1}).to(torch::kFloat64);

@@ -7,7 +7,8 @@
 #include "core/error.h"
 #include "core/fs.h"
 #include "core/safetensors.h"
-#include "models/model_spec.h"
+#include "models/device.h"
+#include "models/registry.h"
 #include "support/test_support.h"
 #include "train/checkpoint.h"
 #include "train/fashion_scenes_standin.h"
@@ -33,10 +34,9 @@ const TrainData& tiny_data() {
 
 TrainConfig tiny_config(const std::filesystem::path& out) {
   TrainConfig c;
-  c.model.width_divisor = 16;
-  c.model.middle_blocks = 1;
-  c.model.output_stride = 16;
-  c.model.input_size = 32;
+  c.model.arch = "xception-mini";
+  c.model.options = {{"entcam.width_divisor", "16"}, {"entcam.middle_blocks", "1"},
+                     {"entcam.output_stride", "16"}, {"entcam.input_size", "32"}};
   c.optimizer = "sgd";
   c.lr = 0.05;
   c.warmup_epochs = 0.5;
@@ -88,21 +88,22 @@ TEST(Train, BadConfigNamesTheKey) {
   } catch (const InputError& e) {
     EXPECT_THAT(e.what(), HasSubstr("train.optimizer"));
   }
-  EXPECT_THROW(resolve_device("tpu"), InputError);
+  EXPECT_THROW(parse_device("tpu"), InputError);
+  EXPECT_THROW(parse_device("cuda:x"), InputError);
   if (!torch::cuda::is_available()) {
-    EXPECT_THROW(resolve_device("cuda:0"), InputError);
+    EXPECT_THROW(parse_device("cuda:0"), InputError);
   }
 }
 
 // Mean loss over the training set with BatchNorm in train mode (batch statistics): after a
 // handful of steps the running statistics are still far off, so eval mode would hide progress.
-double train_mode_loss(Xception& m, const TrainData& d) {
+double train_mode_loss(Classifier& m, const TrainData& d) {
   torch::NoGradGuard ng;
-  m->train();
+  m.module()->train();
   double sum = 0;
   int64_t n = 0;
   d.train_epoch(0, 0, 16, [&](const TrainBatch& b) {
-    sum += torch::nn::functional::cross_entropy(m->forward(b.images), b.labels).item<double>() * b.labels.size(0);
+    sum += torch::nn::functional::cross_entropy(m.forward(b.images), b.labels).item<double>() * b.labels.size(0);
     n += b.labels.size(0);
   });
   return sum / static_cast<double>(n);
@@ -110,13 +111,13 @@ double train_mode_loss(Xception& m, const TrainData& d) {
 
 TEST(Train, FewStepsLowerTheLoss) {
   TrainConfig c = tiny_config({});
-  XceptionConfig mc = c.model;
+  ModelShape mc = c.model;
   mc.num_classes = 4;
   torch::manual_seed(c.seed);  // the trainer's initial weights are a function of the seed
-  Xception before(mc);
-  const double loss0 = train_mode_loss(before, tiny_data());
+  auto before = create_model(mc, "test");
+  const double loss0 = train_mode_loss(*before, tiny_data());
   TrainResult r = train(c, tiny_data());  // 3 epochs x 4 steps
-  const double loss1 = train_mode_loss(r.model, tiny_data());
+  const double loss1 = train_mode_loss(*r.model, tiny_data());
   EXPECT_LT(loss1, loss0 * 0.9) << "before " << loss0 << " after " << loss1;
   ASSERT_EQ(r.history.size(), 3u);
   EXPECT_LT(r.history.back().train_loss, r.history.front().train_loss);
@@ -158,7 +159,7 @@ TEST_P(Resume, InterruptedRunEndsBitwiseEqual) {
   ci.max_epochs_this_call = 0;  // ... then finished
   TrainResult resumed = train(ci, tiny_data());
   ASSERT_TRUE(resumed.finished);
-  expect_bitwise_equal(snapshot(*full.model), snapshot(*resumed.model));
+  expect_bitwise_equal(snapshot(*full.model->module()), snapshot(*resumed.model->module()));
   // Checkpoint files hold the same tensors too, and the log has every epoch once.
   auto fa = SafeTensorsFile::load(a / "last.safetensors"), fb = SafeTensorsFile::load(b / "last.safetensors");
   ASSERT_EQ(fa.tensors().size(), fb.tensors().size());
@@ -200,7 +201,7 @@ TEST(Train, CheckpointRoundTrips) {
   auto clf = load_classifier((dir / "last.safetensors").string());
   EXPECT_EQ(clf->num_classes(), 4);
   auto x = torch::randn({2, 3, 32, 32});
-  r.model->eval();
+  r.model->module()->eval();
   torch::NoGradGuard ng;
   EXPECT_TRUE(torch::allclose(clf->forward(x), r.model->forward(x), 1e-5, 1e-6));
 }
@@ -274,13 +275,13 @@ TEST(Train, FrozenLayersDoNotChangeDuringFrozenEpochs) {
   c.freeze_prefixes = {"conv1.", "bn1.", "block1."};
   c.freeze_epochs = 1;
   c.max_epochs_this_call = 1;
-  XceptionConfig mc = c.model;
+  ModelShape mc = c.model;
   mc.num_classes = 4;
   torch::manual_seed(c.seed);
-  Xception init(mc);
-  auto before = snapshot(*init);
+  auto init = create_model(mc, "test");
+  auto before = snapshot(*init->module());
   TrainResult r = train(c, tiny_data());
-  auto after = snapshot(*r.model);
+  auto after = snapshot(*r.model->module());
   int frozen = 0, moved = 0;
   for (const auto& [k, t] : before) {
     const bool is_frozen = k.rfind("conv1.", 0) == 0 || k.rfind("bn1.", 0) == 0 || k.rfind("block1.", 0) == 0;
@@ -297,16 +298,16 @@ TEST(Train, FrozenLayersDoNotChangeDuringFrozenEpochs) {
   c.resume = true;
   c.max_epochs_this_call = 0;
   TrainResult r2 = train(c, tiny_data());
-  EXPECT_FALSE(torch::equal(before.at("conv1.weight"), r2.model->named_parameters()["conv1.weight"]));
+  EXPECT_FALSE(torch::equal(before.at("conv1.weight"), r2.model->module()->named_parameters()["conv1.weight"]));
 }
 
 TEST(Train, EvaluationCountsAConfusionMatrix) {
   const TrainData& d = tiny_data();
-  XceptionConfig mc;
-  mc.width_divisor = 16, mc.middle_blocks = 1, mc.output_stride = 16, mc.input_size = 32, mc.num_classes = 4;
+  ModelShape mc = tiny_config({}).model;
+  mc.num_classes = 4;
   torch::manual_seed(0);
-  Xception m(mc);
-  EvalResult e = evaluate(m, d, 10, torch::kCPU);
+  auto m = create_model(mc, "test");
+  EvalResult e = evaluate(*m, d, 10, torch::kCPU);
   EXPECT_EQ(e.count, 32);
   ASSERT_EQ(e.confusion.size(), 4u);
   int64_t total = 0, diag = 0;

@@ -1,0 +1,50 @@
+#pragma once
+// The MPRT curve in reports (docs/spec.md §3 "Sanity checks"): per method and cascade step, n, mean and
+// CI of the similarity to the original map, for report.json (`sanity.mprt.<method>`) and for
+// the figure of Adebayo et al. 2018 (similarity against the randomised layer, one line per
+// method with its 95% CI band).
+#include <map>
+#include <nlohmann/json.hpp>
+#include <opencv2/core.hpp>
+#include <string>
+#include <vector>
+
+#include "report/records.h"
+#include "report/stats.h"
+
+namespace entcam {
+
+// Per-image similarities: method -> [step][image] (NaN = undefined or missing).
+struct MprtValues {
+  std::vector<std::string> layers;  // the cascade, "classifier" first
+  std::map<std::string, std::vector<std::vector<double>>> spearman, ssim;
+};
+
+// The MPRT curves the explain stage recorded (layers empty when the sanity checks did not run).
+MprtValues mprt_values(const ExplainRecords& records);
+
+struct MprtSummary {
+  std::string method;
+  std::vector<Summary> spearman, ssim;  // per step
+};
+
+// Methods in `order` (those with values), each step summarised with `summarize`.
+std::vector<MprtSummary> summarize_mprt(const MprtValues& values, const std::vector<std::string>& order,
+                                        const BootstrapOptions& opt);
+// {"<method>": [{"layer", "spearman": {"n", "mean", "ci95"}, "ssim": {...}}, ...]}; NaN -> null.
+nlohmann::json mprt_json(const std::vector<std::string>& layers, const std::vector<MprtSummary>& curves);
+// SSIM (or Spearman) against the step, "original" (1 by definition) first.
+cv::Mat draw_mprt_figure(const std::string& dataset, const std::vector<std::string>& layers,
+                         const std::vector<MprtSummary>& curves, bool spearman = false);
+
+struct CurveSeries {
+  std::string label;            // the method
+  std::vector<Summary> points;  // one per step (NaN means are left out of the line)
+};
+
+// `steps` label the x axis, left to right (e.g. "original", "classifier", "act4", ...);
+// y runs from min(0, lowest CI bound) to 1. CV_8UC3 BGR.
+cv::Mat draw_curve_figure(const std::string& title, const std::string& y_label, const std::vector<std::string>& steps,
+                          const std::vector<CurveSeries>& series);
+
+}  // namespace entcam
