@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <limits>
+#include <map>
 
 #include "core/error.h"
 #include "core/fs.h"
@@ -16,27 +17,60 @@ int64_t NpyArray::numel() const {
 
 namespace {
 
-// Extracts the value text of key `key` in the header's Python dict literal.
-std::string header_value(const std::string& header, const std::string& key, const std::string& name) {
-  auto pos = header.find("'" + key + "'");
-  if (pos == std::string::npos) throw file_error(name, "npy header lacks '" + key + "'");
-  pos = header.find(':', pos);
-  if (pos == std::string::npos) throw file_error(name, "npy header is malformed near '" + key + "'");
-  ++pos;
-  while (pos < header.size() && header[pos] == ' ') ++pos;
-  size_t end = pos;
-  if (pos < header.size() && header[pos] == '(') {
-    end = header.find(')', pos);
-    if (end == std::string::npos) throw file_error(name, "npy header has an unclosed shape tuple");
-    ++end;
-  } else if (pos < header.size() && header[pos] == '\'') {
-    end = header.find('\'', pos + 1);
-    if (end == std::string::npos) throw file_error(name, "npy header has an unclosed string");
-    ++end;
-  } else {
-    while (end < header.size() && header[end] != ',' && header[end] != '}') ++end;
+// The header's Python dict literal, read as one: {'key': value, ...} with string, tuple or
+// bare-word values, so that a key is only found where a key is (never inside a value).
+std::map<std::string, std::string> header_dict(const std::string& h, const std::string& name) {
+  const auto bad = [&](const std::string& what) { return file_error(name, "npy header is malformed: " + what); };
+  size_t i = 0;
+  const auto skip_ws = [&] {
+    while (i < h.size() && (h[i] == ' ' || h[i] == '\n')) ++i;
+  };
+  const auto quoted = [&]() {
+    const char q = h[i];
+    const size_t end = h.find(q, i + 1);
+    if (end == std::string::npos) throw bad("an unclosed string");
+    const std::string text = h.substr(i, end + 1 - i);
+    i = end + 1;
+    return text;
+  };
+  std::map<std::string, std::string> out;
+  skip_ws();
+  if (i >= h.size() || h[i] != '{') throw bad("expected a dict {...}");
+  ++i;
+  for (;;) {
+    skip_ws();
+    if (i < h.size() && h[i] == '}') return out;
+    if (i >= h.size() || (h[i] != '\'' && h[i] != '"')) throw bad("expected a quoted key");
+    std::string key = quoted();
+    key = key.substr(1, key.size() - 2);
+    skip_ws();
+    if (i >= h.size() || h[i] != ':') throw bad("expected ':' after '" + key + "'");
+    ++i;
+    skip_ws();
+    std::string value;
+    if (i < h.size() && (h[i] == '\'' || h[i] == '"')) {
+      value = quoted();
+    } else if (i < h.size() && h[i] == '(') {
+      const size_t end = h.find(')', i);
+      if (end == std::string::npos) throw bad("an unclosed shape tuple");
+      value = h.substr(i, end + 1 - i);
+      i = end + 1;
+    } else {
+      const size_t b = i;
+      while (i < h.size() && h[i] != ',' && h[i] != '}' && h[i] != ' ') ++i;
+      value = h.substr(b, i - b);
+    }
+    if (!out.emplace(key, value).second) throw bad("key '" + key + "' appears twice");
+    skip_ws();
+    if (i < h.size() && h[i] == ',') ++i;
+    else if (i >= h.size() || h[i] != '}') throw bad("expected ',' or '}' after '" + key + "'");
   }
-  return header.substr(pos, end - pos);
+}
+
+std::string header_value(const std::map<std::string, std::string>& dict, const std::string& key, const std::string& name) {
+  const auto it = dict.find(key);
+  if (it == dict.end()) throw file_error(name, "npy header lacks '" + key + "'");
+  return it->second;
 }
 
 std::vector<int64_t> parse_shape(const std::string& text, const std::string& name) {
@@ -79,7 +113,7 @@ NpyArray parse_npy(const std::string& bytes, const std::string& name) {
     throw file_error(name, "unsupported .npy format version " + std::to_string(major));
   }
   if (header_start + header_len > bytes.size()) throw file_error(name, "truncated .npy header");
-  const std::string header = bytes.substr(header_start, header_len);
+  const auto header = header_dict(bytes.substr(header_start, header_len), name);
   const std::string descr = header_value(header, "descr", name);
   const std::string fortran = header_value(header, "fortran_order", name);
   NpyArray out;
@@ -106,6 +140,7 @@ NpyArray parse_npy(const std::string& bytes, const std::string& name) {
                                std::to_string(available));
   out.data.resize(n);
   const char* src = bytes.data() + data_start;
+  if (n == 0) return out;  // a zero-size array: data() may be null, and memcpy(null, ..., 0) is UB
   if (item == 4) {
     std::memcpy(out.data.data(), src, n * 4);
   } else {
@@ -138,7 +173,7 @@ std::string encode_npy(const std::vector<int64_t>& shape, const float* data) {
   out += static_cast<char>(header.size() & 0xff);
   out += static_cast<char>((header.size() >> 8) & 0xff);
   out += header;
-  out.append(reinterpret_cast<const char*>(data), static_cast<size_t>(n) * 4);
+  if (n > 0) out.append(reinterpret_cast<const char*>(data), static_cast<size_t>(n) * 4);
   return out;
 }
 

@@ -98,3 +98,22 @@ TEST(Fs, Sha256MatchesKnownDigest) {
   write_file_atomic(dir / "f", "abc");
   EXPECT_EQ(sha256_file(dir / "f"), sha256_hex("abc"));
 }
+
+// Found by fuzz_smoke: a zero-size shape made parse_npy call memcpy(nullptr, src, 0), which
+// UBSan reports. numpy writes such files (np.save(f, np.zeros((0, 6), 'f4'))); they parse to
+// an empty array and round-trip.
+TEST(Npy, ZeroSizeArraysParseAndRoundTrip) {
+  NpyArray a = parse_npy(encode_npy({0, 6}, nullptr), "empty.npy");
+  EXPECT_EQ(a.shape, (std::vector<int64_t>{0, 6}));
+  EXPECT_TRUE(a.data.empty());
+  std::string bytes = encode_npy({0, 6}, nullptr);
+  EXPECT_EQ(bytes.size() % 64, 0u);
+  try {
+    parse_npy(bytes + "x", "empty.npy");
+    FAIL() << "trailing byte after a zero-size array was accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("trailing bytes after .npy data: expected 0 bytes, found 1"),
+              std::string::npos)
+        << e.what();
+  }
+}
