@@ -45,7 +45,7 @@ Command add_run(CLI::App& app) {
   CLI::App* sub = app.add_subcommand("run", "Run an experiment: download, split, train, explain, evaluate, report");
   sub->add_option("experiment", args->experiment, "Experiment YAML (e.g. experiments/quickstart.yaml)")->required();
   sub->add_option("--set", args->sets, "Override a config value: key.path=value (repeatable)");
-  sub->add_flag("--resume", args->resume, "Continue an interrupted run (training resumes from its last checkpoint)");
+  sub->add_flag("--resume", args->resume, "Continue an interrupted run: training from its last checkpoint, explaining from its last finished batch");
   sub->add_flag("--dry-run", args->dry_run, "Print the resolved config and the stages that would run");
   sub->add_option("--shard", args->shard, "Run shard I of N (0-based): sweep points, or image batches without a sweep");
   sub->add_option("--data-root", args->data_root, "Dataset cache root (default $ENTCAM_DATA or datasets/cache)");

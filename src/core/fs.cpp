@@ -32,6 +32,26 @@ std::string read_file(const fs::path& path) {
   return bytes;
 }
 
+void append_file(const fs::path& path, std::string_view bytes) {
+  if (path.has_parent_path()) fs::create_directories(path.parent_path());
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) throw file_error(path.string(), "cannot open for appending (" + std::string(std::strerror(errno)) + ")");
+  const char* p = bytes.data();
+  size_t left = bytes.size();
+  while (left > 0) {
+    ssize_t n = ::write(fd, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int err = errno;
+      ::close(fd);
+      throw file_error(path.string(), "write failed (" + std::string(std::strerror(err)) + ")");
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) throw file_error(path.string(), "could not flush to disk");
+}
+
 void write_file_atomic(const fs::path& path, std::string_view bytes) {
   static std::atomic<unsigned> counter{0};
   if (path.has_parent_path()) fs::create_directories(path.parent_path());

@@ -15,6 +15,11 @@ std::string read_file(const std::filesystem::path& path);
 // Parent folders are created. Readers never see a half-written file.
 void write_file_atomic(const std::filesystem::path& path, std::string_view bytes);
 
+// Appends `bytes` (one record, e.g. a JSON line) to `path` with a single O_APPEND write loop
+// and an fsync; parent folders are created. A process killed mid-append leaves at most a torn
+// last record, which readers of such journals drop (runner/stages.cpp's explain journal).
+void append_file(const std::filesystem::path& path, std::string_view bytes);
+
 // Lowercase hex SHA-256 of a byte string and of a file (streamed).
 std::string sha256_hex(std::string_view bytes);
 std::string sha256_file(const std::filesystem::path& path);

@@ -75,6 +75,9 @@ double spearman(const cv::Mat& a, const cv::Mat& b) {
     saa += (ra[i] - ma) * (ra[i] - ma);
     sbb += (rb[i] - mb) * (rb[i] - mb);
   }
+  // Two constant maps rank every pixel equal (all ties), the same ranking: 1, as ssim() does
+  // for two equal constants. With one constant map the correlation is undefined: NaN.
+  if (saa == 0 && sbb == 0) return 1.0;
   if (saa == 0 || sbb == 0) return std::numeric_limits<double>::quiet_NaN();
   return std::clamp(sab / std::sqrt(saa * sbb), -1.0, 1.0);
 }

@@ -6,8 +6,11 @@
 namespace entcam {
 
 // Spearman rank correlation of the maps' values (row-major), as scipy.stats.spearmanr:
-// average ranks for ties, then the Pearson correlation of the ranks. NaN when either map
-// is constant (scipy's value: the correlation is undefined).
+// average ranks for ties, then the Pearson correlation of the ranks. NaN when exactly one map
+// is constant (scipy's value: the correlation is undefined). When both are constant (e.g. two
+// all-zero maps) both rankings are all ties, the same ranking, and the value is 1; scipy gives
+// NaN there too, but a map that stays constant under randomisation did not change, and ssim()
+// already says 1 for it.
 double spearman(const cv::Mat& a, const cv::Mat& b);
 
 // Mean SSIM as skimage.metrics.structural_similarity(a, b, data_range=R) with its defaults

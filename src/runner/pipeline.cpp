@@ -196,9 +196,12 @@ RunResult run_experiment(const fs::path& file, const RunOptions& o) {
       if (read_records(records_file, records)) {
         ++result.stats.explain_stages_cached;
       } else {
+        // The journal of finished batches sits beside the records until they are written.
+        ExplainJournal journal{records_file.string() + ".journal", o.resume};
         records = explain_stage(s, run, *models[th], th, captures, shard.by_points ? 0 : shard.index,
-                                shard.by_points ? 1 : shard.count, result.stats);
+                                shard.by_points ? 1 : shard.count, journal, result.stats);
         write_file_atomic(records_file, json(records).dump());
+        fs::remove(journal.file);
         ++result.stats.explain_stages_run;
       }
       add_time("explain", seconds_since(t));

@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <iostream>
 #include <optional>
 
 #include "core/error.h"
+#include "core/fs.h"
 #include "core/interrupt.h"
 #include "core/progress.h"
 #include "core/rng.h"
@@ -98,9 +100,48 @@ nlohmann::json pool_description(const DatasetRun& run) {
           {"classes", p.classes}, {"class_indices", p.class_indices}};
 }
 
+namespace {
+
+// The journal's finished batches (batch number -> that batch's records). A line that does not
+// parse is where a killed process stopped writing: it and anything after it are dropped, and the
+// file is rewritten to the lines kept so that later appends follow a whole line.
+std::map<size_t, ExplainRecords> read_journal(const fs::path& file) {
+  std::map<size_t, ExplainRecords> done;
+  if (!fs::exists(file)) return done;
+  const std::string text = read_file(file);
+  std::string kept;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    const size_t end = text.find('\n', pos);
+    if (end == std::string::npos) break;  // a torn last line
+    const std::string line = text.substr(pos, end - pos);
+    try {
+      const json j = json::parse(line);
+      done[j.at("batch").get<size_t>()] = j.at("records").get<ExplainRecords>();
+    } catch (const std::exception&) {
+      break;
+    }
+    kept += line + "\n";
+    pos = end + 1;
+  }
+  if (kept.size() != text.size()) write_file_atomic(file, kept);
+  return done;
+}
+
+// Adds one batch's records to the stage's: its items and seconds; the warnings and MPRT layers
+// of the first batch that has them.
+void add_batch(ExplainRecords& into, const ExplainRecords& batch) {
+  for (const auto& [k, v] : batch.seconds) into.seconds[k] += v;
+  if (into.warnings.empty()) into.warnings = batch.warnings;
+  if (into.mprt_layers.empty()) into.mprt_layers = batch.mprt_layers;
+  into.items.insert(into.items.end(), batch.items.begin(), batch.items.end());
+}
+
+}  // namespace
+
 ExplainRecords explain_stage(const ExperimentSettings& s, const DatasetRun& run, Classifier& model,
                              const std::string& model_key, CaptureCache& cache, int shard_index, int shard_count,
-                             RunStats& stats) {
+                             const ExplainJournal& journal, RunStats& stats) {
   const Dataset& ds = run.pool.dataset;
   const auto methods = parse_method_list(s.methods);
   // `cam.layer: default` is the architecture's own target layer (act4, layer4, features).
@@ -108,33 +149,39 @@ ExplainRecords explain_stage(const ExperimentSettings& s, const DatasetRun& run,
   model.check_layer(layer);
   Loader loader(ds, run.explain, eval_loader_options(run.input, int(s.cam_batch), s.seed));
 
-  const std::string key = model_key + "|" + layer + "|" + (s.explain_label ? "label" : "pred") + "|" +
-                          std::to_string(shard_index) + "/" + std::to_string(shard_count);
-  auto found = cache.by_key.find(key);
-  if (found == cache.by_key.end()) {
-    std::vector<CapturedBatch> batches;
-    const size_t n_batches = (run.explain.size() + size_t(s.cam_batch) - 1) / size_t(s.cam_batch);
-    Progress progress("capture " + ds.name + " @" + layer, int64_t(n_batches), "batch");
-    for (size_t b = 0; b < n_batches; ++b) {
-      progress.set(int64_t(b));
-      check_interrupt();
-      if (int(b % size_t(shard_count)) != shard_index) continue;  // shards split whole batches
-      const size_t begin = b * size_t(s.cam_batch), end = std::min(run.explain.size(), begin + size_t(s.cam_batch));
-      Batch batch = loader.load(std::vector<size_t>(run.explain.begin() + long(begin), run.explain.begin() + long(end)));
-      if (batch.indices.empty()) continue;
+  // Captures are shared by every stage that explains with the same model, layer and class
+  // choice (the points of an entropy sweep), batch by batch.
+  const std::string key = model_key + "|" + layer + "|" + (s.explain_label ? "label" : "pred");
+  std::map<size_t, CapturedBatch>& captured = cache.by_key[key];
+  auto capture = [&](size_t b) -> const CapturedBatch& {
+    auto it = captured.find(b);
+    if (it != captured.end()) return it->second;
+    const size_t begin = b * size_t(s.cam_batch), end = std::min(run.explain.size(), begin + size_t(s.cam_batch));
+    Batch batch = loader.load(std::vector<size_t>(run.explain.begin() + long(begin), run.explain.begin() + long(end)));
+    CapturedBatch cb;
+    if (!batch.indices.empty()) {
       auto x = batch.images.to(model.device());
-      CapturedBatch cb;
       cb.capture = capture_layer(model, x, layer, s.explain_label ? batch.labels : torch::Tensor());
       ++stats.capture_passes;
-      cb.samples = batch.indices;
-      cb.boxes = batch.boxes;
-      cb.labels = batch.labels;
-      batches.push_back(std::move(cb));
     }
-    progress.set(int64_t(n_batches));
-    progress.finish();
-    found = cache.by_key.emplace(key, std::move(batches)).first;
+    cb.samples = batch.indices;
+    cb.boxes = batch.boxes;
+    cb.labels = batch.labels;
+    return captured.emplace(b, std::move(cb)).first->second;
+  };
+
+  std::vector<size_t> mine;  // this shard's batches: shards split whole batches
+  const size_t n_batches = (run.explain.size() + size_t(s.cam_batch) - 1) / size_t(s.cam_batch);
+  for (size_t b = 0; b < n_batches; ++b)
+    if (int(b % size_t(shard_count)) == shard_index) mine.push_back(b);
+  std::map<size_t, ExplainRecords> done;
+  if (!journal.file.empty()) {
+    if (journal.resume) done = read_journal(journal.file);
+    else fs::remove(journal.file);
   }
+  if (!done.empty())
+    std::cerr << "resuming explain " << ds.name << " after " << done.size() << " of " << mine.size()
+              << " batches (" << journal.file.filename().string() << ")\n";
 
   CamOptions options;
   options.entropy = s.entropy;
@@ -159,12 +206,23 @@ ExplainRecords explain_stage(const ExperimentSettings& s, const DatasetRun& run,
   records.shard_count = shard_count;
   std::map<size_t, size_t> position;  // sample index -> position in the explain list
   for (size_t i = 0; i < run.explain.size(); ++i) position[run.explain[i]] = i;
-  Progress progress("explain " + ds.name, int64_t(found->second.size()), "batch");
-  for (const CapturedBatch& cb : found->second) {
+  Progress progress("explain " + ds.name, int64_t(mine.size()), "batch");
+  for (size_t b : mine) {
     check_interrupt();
+    if (auto d = done.find(b); d != done.end()) {
+      add_batch(records, d->second);
+      progress.advance();
+      continue;
+    }
+    const CapturedBatch& cb = capture(b);
+    if (cb.samples.empty()) {
+      progress.advance();
+      continue;
+    }
+    ExplainRecords part;  // this batch's share of the records, journalled once it is whole
     auto maps = run_methods(cb.capture, methods, options, &model);
-    for (const auto& [id, mm] : maps) records.seconds[id] += mm.seconds;
-    if (records.warnings.empty()) records.warnings = setting_warnings(cb.capture, methods);
+    for (const auto& [id, mm] : maps) part.seconds[id] += mm.seconds;
+    part.warnings = setting_warnings(cb.capture, methods);
     auto cls = cb.capture.classes.cpu(), scores = cb.capture.scores.cpu();
     auto images = cb.capture.input.cpu();
     // Sanity checks (docs/spec.md §3) for the batch's images among the first sanity_images, on a
@@ -186,8 +244,8 @@ ExplainRecords explain_stage(const ExperimentSettings& s, const DatasetRun& run,
       so.seed = mix_seed(s.seed, 10);
       sanity = sanity_checks(model, cb.capture.input.index_select(0, which), cb.capture.classes.index_select(0, which),
                              keys, layer, methods, so);
-      records.mprt_layers = sanity.layers;
-      records.seconds["sanity"] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      part.mprt_layers = sanity.layers;
+      part.seconds["sanity"] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     }
     for (size_t k = 0; k < cb.samples.size(); ++k) {
       ItemRecord item;
@@ -222,7 +280,7 @@ ExplainRecords explain_stage(const ExperimentSettings& s, const DatasetRun& run,
           FaithfulnessResult f = faithfulness(prob, images[long(k)], prepared, item.explained, s.faithfulness_options);
           entry.scores = {{"deletion_auc", f.deletion_auc}, {"insertion_auc", f.insertion_auc},
                           {"average_drop", f.average_drop}, {"increase_in_confidence", f.increase_in_confidence}};
-          records.seconds["faithfulness"] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+          part.seconds["faithfulness"] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         }
         if (roaded) {
           const auto t0 = std::chrono::steady_clock::now();
@@ -231,7 +289,7 @@ ExplainRecords explain_stage(const ExperimentSettings& s, const DatasetRun& run,
           entry.scores["road_morf"] = r.morf;
           entry.scores["road_lerf"] = r.lerf;
           entry.scores["road_gap"] = r.gap;
-          records.seconds["road"] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+          part.seconds["road"] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         }
         if (checked_at != checked.end()) {
           const size_t c = size_t(checked_at - checked.begin());
@@ -252,8 +310,10 @@ ExplainRecords explain_stage(const ExperimentSettings& s, const DatasetRun& run,
         }
         item.methods.emplace(m->id, std::move(entry));
       }
-      records.items.push_back(std::move(item));
+      part.items.push_back(std::move(item));
     }
+    if (!journal.file.empty()) append_file(journal.file, json{{"batch", b}, {"records", part}}.dump() + "\n");
+    add_batch(records, part);
     progress.advance();
   }
   progress.finish();

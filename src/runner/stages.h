@@ -53,7 +53,17 @@ struct CapturedBatch {
   torch::Tensor labels;                      // [B]
 };
 struct CaptureCache {
-  std::map<std::string, std::vector<CapturedBatch>> by_key;  // key: model + layer + class choice + shard
+  // key: model + layer + class choice; then by batch number in the explain list
+  std::map<std::string, std::map<size_t, CapturedBatch>> by_key;
+};
+
+// Where the explain stage keeps its per-batch journal: one JSON line per finished batch
+// ({"batch": b, "records": the batch's ExplainRecords}), appended as each batch ends. With
+// `resume` the batches found there are taken as done and only the others run (a run killed
+// mid-stage continues from its last finished batch); without it the journal starts over.
+struct ExplainJournal {
+  std::filesystem::path file;  // empty: no journal
+  bool resume = false;
 };
 
 // Explain stage: CAM maps (at the layer's resolution) and per-image faithfulness values
@@ -61,6 +71,6 @@ struct CaptureCache {
 // score_records in report/records.h.)
 ExplainRecords explain_stage(const ExperimentSettings& s, const DatasetRun& run, Classifier& model,
                              const std::string& model_key, CaptureCache& cache, int shard_index, int shard_count,
-                             RunStats& stats);
+                             const ExplainJournal& journal, RunStats& stats);
 
 }  // namespace entcam
