@@ -9,6 +9,7 @@
 #include "core/text.h"
 #include "data/image_transform.h"
 #include "data/loader.h"
+#include "models/registry.h"
 
 namespace entcam::cli {
 namespace {
@@ -88,7 +89,9 @@ void check_finite_logits(const torch::Tensor& logits, const std::vector<std::str
 }
 
 void add_model_input_options(CLI::App* sub, ModelInputArgs& a) {
-  sub->add_option("--model", a.model, "xception:FILE.safetensors | xception-mini:FILE | torchscript:FILE.pt | FILE.safetensors")
+  std::string specs;  // the model registry's names: ARCH:FILE for each, or a bare .safetensors
+  for (const std::string& name : model_names()) specs += name + ":FILE | ";
+  sub->add_option("--model", a.model, specs + "FILE.safetensors (its entcam.arch metadata names the architecture)")
       ->required();
   auto* img = sub->add_option("--image", a.images, "Image files (eval transform of the model)");
   auto* ten = sub->add_option("--tensor", a.tensor, "float32 .npy batch [N,3,H,W], fed as is");

@@ -50,10 +50,9 @@ const ModelEntry& find_model(const std::string& name, const std::string& what) {
   throw InputError(what + ": unknown architecture '" + name + "' (expected one of: " + joined_names() + ")");
 }
 
-std::vector<std::string> trainable_model_names() {
+std::vector<std::string> model_names() {
   std::vector<std::string> names;
-  for (const auto& e : model_table())
-    if (e.create) names.push_back(e.name);
+  for (const auto& e : model_table()) names.push_back(e.name);
   return names;
 }
 

@@ -39,8 +39,8 @@ const std::vector<ModelEntry>& model_table();
 const ModelEntry* model_entry(const std::string& name);
 // Throws InputError naming `what` and the valid names when `name` is unknown.
 const ModelEntry& find_model(const std::string& name, const std::string& what = "model");
-// Names of the architectures that can be built and trained (create != nullptr).
-std::vector<std::string> trainable_model_names();
+// Names of every registered architecture, in table order.
+std::vector<std::string> model_names();
 
 // A fresh model of `shape` (seed LibTorch's RNG first for reproducible weights).
 std::unique_ptr<Classifier> create_model(const ModelShape& shape, const std::string& origin);

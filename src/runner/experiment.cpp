@@ -6,7 +6,9 @@
 #include <type_traits>
 
 #include "core/error.h"
+#include "core/fs.h"
 #include "data/yaml_input.h"
+#include "models/registry.h"
 #include "report/records.h"
 
 namespace entcam {
@@ -148,10 +150,23 @@ ExperimentSettings experiment_settings(const Config& config) {
                      ": model.arch: xception has width_divisor 1, 8 middle blocks and output stride 32; "
                      "use xception-mini for other shapes");
   s.input = arch.input;
+  s.pretrained = need<std::string>(config, "model.pretrained");
+  if (!arch.create) {
+    // An architecture entcam loads but cannot build or fine-tune (torchscript, SPEC §1): the
+    // module file is model.pretrained, explained as it is, with its own input transform.
+    const std::string where = config.origin("model.pretrained").str() + ": model.pretrained";
+    if (s.pretrained.empty() || s.pretrained == "none")
+      throw InputError(where + ": model.arch " + arch.name +
+                       " needs the module file here; expected e.g. resnet50.pt from scripts/export_torchscript.py");
+    if (need<int64_t>(config, "train.epochs") != 0)
+      throw InputError(config.origin("train.epochs").str() + ": train.epochs: a " + arch.name +
+                       " model is explained as it is (entcam cannot fine-tune it); expected 0");
+    s.input = load_classifier(std::string(arch.name) + ":" + s.pretrained)->input_spec();
+    s.pretrained_sha256 = sha256_file(s.pretrained);
+  }
   const int64_t input_size = need<int64_t>(config, "model.input_size");
   if (input_size > 0) s.input.size = input_size;
   s.model.options["entcam.input_size"] = std::to_string(s.input.size);
-  s.pretrained = need<std::string>(config, "model.pretrained");
   s.train = r["train"] ? yaml_to_json(r["train"]) : nlohmann::json::object();
 
   const YAML::Node cam = r["cam"];
@@ -252,11 +267,13 @@ nlohmann::json train_stage_key(const ExperimentSettings& s, const DatasetSetting
   // only when set, so that the keys (and caches) of single-source union runs stay as they were
   if (!d.sources.empty()) dataset["sources"] = d.sources;
   if (d.label_space != "union") dataset["label_space"] = d.label_space;
-  return {{"dataset", dataset},
+  nlohmann::json key = {{"dataset", dataset},
           {"seed", s.seed},
           {"model", {{"arch", s.model.arch}, {"options", s.model.options}}},
           {"pretrained", s.pretrained},
           {"train", s.train}};
+  if (!s.pretrained_sha256.empty()) key["pretrained_sha256"] = s.pretrained_sha256;
+  return key;
 }
 
 nlohmann::json explain_stage_key(const ExperimentSettings& s, const DatasetSettings& d) {

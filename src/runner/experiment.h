@@ -38,6 +38,10 @@ struct ExperimentSettings {
   ModelShape model;  // num_classes set per dataset
   InputSpec input;   // the architecture's input spec, its size from model.input_size
   std::string pretrained = "none";
+  // For an architecture entcam loads but does not build (torchscript), model.pretrained is the
+  // module file itself; its SHA-256 keys the stage cache, so a re-exported file is not mistaken
+  // for the old one.
+  std::string pretrained_sha256;
   nlohmann::json train;  // the `train:` section as resolved
   // CAM
   std::string methods = "all";

@@ -134,7 +134,7 @@ RunResult run_experiment(const fs::path& file, const RunOptions& o) {
       const ExperimentSettings s = experiment_settings(point_config(base, p));
       for (const auto& d : s.datasets) {
         const std::string th = config_hash(train_stage_key(s, d)), eh = config_hash(explain_stage_key(s, d));
-        const bool trained = fs::exists(cache_dir / d.label / ("train-" + th) / "model.safetensors");
+        const bool trained = fs::exists(trained_model_file(s, cache_dir / d.label / ("train-" + th)));
         std::printf("  [%s] %s: download+split, train-%s (%s), explain+evaluate-%s, report\n", p.label().c_str(),
                     d.label.c_str(), th.c_str(), trained ? "cached" : "to run", eh.c_str());
       }
@@ -175,7 +175,7 @@ RunResult run_experiment(const fs::path& file, const RunOptions& o) {
       const std::string th = config_hash(train_stage_key(s, d));
       const fs::path train_dir = cache_dir / d.label / ("train-" + th);
       json training;
-      if (fs::exists(train_dir / "model.safetensors") && fs::exists(train_dir / "training.json")) {  // done marker
+      if (fs::exists(trained_model_file(s, train_dir)) && fs::exists(train_dir / "training.json")) {  // done marker
         training = json::parse(read_file(train_dir / "training.json"));
       } else {
         training = train_stage(s, run, train_dir, o.resume, o.data_root);
@@ -183,7 +183,7 @@ RunResult run_experiment(const fs::path& file, const RunOptions& o) {
       }
       add_time("train", seconds_since(t));
       if (!models.count(th)) {
-        models[th] = load_classifier((train_dir / "model.safetensors").string());
+        models[th] = load_classifier(trained_model_spec(s, train_dir));
         models[th]->to(device);
       }
 

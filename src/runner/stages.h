@@ -39,8 +39,14 @@ nlohmann::json pool_description(const DatasetRun& run);
 DatasetRun prepare_dataset_run(const ExperimentSettings& s, const DatasetSettings& d, const std::string& data_root,
                                const std::filesystem::path& cache_dir);
 
-// Train stage: writes <dir>/model.safetensors and <dir>/training.json (test accuracy,
-// epochs, seconds, ...). Returns training.json's content.
+// The train stage's model in `dir`, its "done" marker: model.safetensors, or for an
+// architecture entcam loads but does not build (torchscript) a copy of the module file,
+// model.pt. trained_model_spec is what load_classifier takes for it.
+std::filesystem::path trained_model_file(const ExperimentSettings& s, const std::filesystem::path& dir);
+std::string trained_model_spec(const ExperimentSettings& s, const std::filesystem::path& dir);
+
+// Train stage: writes <dir>/training.json (test accuracy, epochs, seconds, ...) and then the
+// trained model (trained_model_file). Returns training.json's content.
 nlohmann::json train_stage(const ExperimentSettings& s, const DatasetRun& run, const std::filesystem::path& dir,
                            bool resume, const std::string& data_root);
 

@@ -11,6 +11,7 @@
 #include "data/loader.h"
 #include "data/manifest.h"
 #include "models/device.h"
+#include "models/registry.h"
 #include "models/weights.h"
 #include "runner/stages.h"
 #include "train/loader_data.h"
@@ -62,7 +63,8 @@ fs::path resolve_pretrained(const std::string& spec, const std::string& data_roo
 
 // The `train:` section onto TrainConfig. Every key has its default in configs/defaults.yaml,
 // so none is taken from TrainConfig's own initialisers.
-TrainConfig train_config(const ExperimentSettings& s, const fs::path& dir, bool resume, const std::string& data_root) {
+TrainConfig train_config(const ExperimentSettings& s, const fs::path& dir, bool resume, const std::string& data_root,
+                         bool buildable) {
   const json& t = s.train;
   auto need = [&](const char* key) -> const json& {
     if (!t.contains(key) || t[key].is_null())
@@ -71,7 +73,8 @@ TrainConfig train_config(const ExperimentSettings& s, const fs::path& dir, bool 
   };
   TrainConfig c;
   c.model = s.model;
-  c.init_weights = resolve_pretrained(s.pretrained, data_root);
+  // A module entcam does not build (torchscript) is model.pretrained itself, loaded as it is.
+  if (buildable) c.init_weights = resolve_pretrained(s.pretrained, data_root);
   c.optimizer = need("optimizer").get<std::string>();
   c.lr = need("lr").get<double>();
   c.momentum = need("momentum").get<double>();
@@ -104,10 +107,20 @@ TrainConfig train_config(const ExperimentSettings& s, const fs::path& dir, bool 
 
 }  // namespace
 
+fs::path trained_model_file(const ExperimentSettings& s, const fs::path& dir) {
+  return dir / (find_model(s.model.arch, "model.arch").create ? "model.safetensors" : "model.pt");
+}
+
+std::string trained_model_spec(const ExperimentSettings& s, const fs::path& dir) {
+  const fs::path file = trained_model_file(s, dir);
+  return find_model(s.model.arch, "model.arch").create ? file.string() : s.model.arch + ":" + file.string();
+}
+
 nlohmann::json train_stage(const ExperimentSettings& s, const DatasetRun& run, const fs::path& dir, bool resume,
                            const std::string& data_root) {
   const auto start = std::chrono::steady_clock::now();
-  TrainConfig config = train_config(s, dir, resume, data_root);
+  const bool buildable = find_model(s.model.arch, "model.arch").create != nullptr;
+  TrainConfig config = train_config(s, dir, resume, buildable ? data_root : std::string(), buildable);
   LoaderOptions train_opts, test_opts;
   train_opts.transform.input = test_opts.transform.input = run.input;
   train_opts.transform.train = s.train.at("augment").get<bool>();
@@ -122,7 +135,19 @@ nlohmann::json train_stage(const ExperimentSettings& s, const DatasetRun& run, c
   json info = {{"pretrained", s.pretrained}, {"config_hash", config.config_hash()}};
   fs::path weights;
   EvalResult eval;
-  if (config.epochs == 0) {
+  if (!buildable) {
+    // A TorchScript module (experiment_settings checked train.epochs is 0): evaluated and
+    // explained as it is. Its classes must be the dataset's, in the dataset's order.
+    std::unique_ptr<Classifier> model = load_classifier(s.model.arch + ":" + s.pretrained);
+    if (model->num_classes() != data.num_classes)
+      throw file_error(s.pretrained, "the model has " + std::to_string(model->num_classes()) + " classes, the dataset " +
+                                         std::to_string(data.num_classes) +
+                                         "; expected a head over the dataset's classes in their order (or "
+                                         "label_space: imagenet for a 1000-class ImageNet model)");
+    eval = evaluate(*model, data, 64, parse_device(s.device, "device"));
+    weights = s.pretrained;
+    info["epochs"] = 0;
+  } else if (config.epochs == 0) {
     // No fine-tuning: explain the initial (pretrained or seeded random) model as it is.
     ModelShape shape = config.model;
     shape.num_classes = data.num_classes;
@@ -173,9 +198,9 @@ nlohmann::json train_stage(const ExperimentSettings& s, const DatasetRun& run, c
   info["confusion_matrix"] = confusion;
   if (run.pool.label_space != "union") info["predicted_other"] = other;
   info["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  // model.safetensors is the stage's "done" marker: written last, atomically.
+  // The model file is the stage's "done" marker: written last, atomically.
   write_file_atomic(dir / "training.json", info.dump(2) + "\n");
-  write_file_atomic(dir / "model.safetensors", read_file(weights));
+  write_file_atomic(trained_model_file(s, dir), read_file(weights));
   return info;
 }
 

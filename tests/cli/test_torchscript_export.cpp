@@ -120,5 +120,60 @@ TEST(TorchScriptExport, Resnet18RoundTripThroughExplainAndPredict) {
   }
 }
 
+// Issue 11: "runs `entcam explain` and a small `entcam run` on it". An exported resnet18 with
+// the four classes of the ci-regression scenes, as model.arch torchscript: the run evaluates
+// and explains the module as it is and writes its report; fine-tuning it and a head of the
+// wrong size are refused with one line naming the key or file.
+TEST(TorchScriptExport, Resnet18RunsAsAnExperimentModel) {
+  if (!has_torchvision()) GTEST_SKIP() << "/usr/bin/python3 has no torchvision (scripts/install-deps.sh installs it)";
+  test::TempDir tmp;
+  const std::string exporter = std::string(kPython) + " " + (test::source_dir() / "scripts/export_torchscript.py").string();
+  for (const char* classes : {"4", "3"})
+    ASSERT_EQ(run_shell(exporter + " --model resnet18 --weights none --num-classes " + classes +
+                            " --layer layer4 --input-size 64 --out " + (tmp / ("r18-" + std::string(classes) + ".pt")).string(),
+                        tmp / "export.log"),
+              0)
+        << read_file(tmp / "export.log");
+  const std::string base = (test::source_dir() / "experiments/ci-regression.yaml").string() + " --run-id ts --data-root " +
+                           (tmp / "data").string() + " --set results=" + (tmp / "results").string() +
+                           " --set model.arch=torchscript --set cam.layer=default --set model.input_size=0" +
+                           " --set datasets.0.explain_images=8";
+
+  auto r = test::run_entcam("-q run " + base + " --set model.pretrained=" + (tmp / "r18-4.pt").string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto report = nlohmann::json::parse(read_file(tmp / "results/ci-regression/ts/report.json"));
+  const auto& d = report["datasets"]["fashion-scenes"];
+  EXPECT_EQ(d["training"]["epochs"], 0);
+  EXPECT_TRUE(d["training"]["test_accuracy"].is_number());
+  EXPECT_EQ(d["methods"].size(), 12u);
+  EXPECT_EQ(d["methods"]["grad_cam"]["pointing_game"]["n"], 8);
+  EXPECT_EQ(d["methods"]["grad_entropy_cam"]["instance_recall"]["n"], 8);
+  EXPECT_TRUE(fs::exists(tmp / "results/ci-regression/ts/report.html"));
+  EXPECT_TRUE(fs::exists(tmp / "results/ci-regression/ts/summary.md"));
+  // The module's own transform: 64 px (entcam_input_size), so layer4 ("features") is 2x2.
+  fs::path records;
+  for (const auto& e : fs::recursive_directory_iterator(tmp / "results/cache"))
+    if (e.path().filename().string().rfind("explain-", 0) == 0 && e.path().extension() == ".json") records = e.path();
+  ASSERT_FALSE(records.empty());
+  const auto items = nlohmann::json::parse(read_file(records))["items"];
+  ASSERT_EQ(items.size(), 8u);
+  EXPECT_EQ(items[0]["width"], 64);
+  EXPECT_EQ(items[0]["methods"]["grad_cam"]["shape"], nlohmann::json::array({2, 2}));
+
+  auto tuned = test::run_entcam("-q run " + base + " --set model.pretrained=" + (tmp / "r18-4.pt").string() +
+                                " --set train.epochs=1 --dry-run");
+  EXPECT_EQ(tuned.exit_code, 2);
+  EXPECT_NE(tuned.err.find("train.epochs: a torchscript model is explained as it is (entcam cannot fine-tune it); expected 0"),
+            std::string::npos)
+      << tuned.err;
+  auto wrong = test::run_entcam("-q run " + base + " --set model.pretrained=" + (tmp / "r18-3.pt").string());
+  EXPECT_EQ(wrong.exit_code, 2);
+  EXPECT_NE(wrong.err.find((tmp / "r18-3.pt").string() + ": the model has 3 classes, the dataset 4"), std::string::npos)
+      << wrong.err;
+  auto none = test::run_entcam("-q run " + base + " --dry-run");
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_NE(none.err.find("model.arch torchscript needs the module file here"), std::string::npos) << none.err;
+}
+
 }  // namespace
 }  // namespace entcam
