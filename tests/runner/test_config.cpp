@@ -54,7 +54,7 @@ TEST(Config, ErrorsNameFileLineAndColumn) {
             std::string::npos);
 
   EXPECT_EQ(error_of([&] { validate_config(Config::load(dir / "type.yaml", {}, {"train.epochs=4", "model.arch=resnet"})); }),
-            "--set model.arch=resnet: model.arch: expected one of xception, xception-mini, resnet50, got 'resnet'");
+            "--set model.arch=resnet: model.arch: expected one of xception, xception-mini, resnet50, torchscript, got 'resnet'");
   EXPECT_EQ(error_of([&] { Config::load(dir / "type.yaml", {}, {"train.epochs"}); }), "--set 'train.epochs': expected key.path=value");
   EXPECT_EQ(error_of([&] { Config::load(dir / "missing.yaml", {}, {}); }), (dir / "missing.yaml").string() + ": config file does not exist");
 }
