@@ -28,6 +28,9 @@ END = "<!-- quickstart-results:end -->"
 # The table's columns, when the run has them (others are in summary.md and report.html).
 COLUMNS = ["pointing_game", "energy_pointing_game", "max_box_acc_v2", "instance_recall", "all_instances_hit",
            "deletion_auc", "insertion_auc"]
+# The second table: sanity checks, ROAD and the map's own statistics (docs/spec.md §3).
+CHECK_COLUMNS = ["mprt_spearman", "mprt_ssim", "random_logit_ssim", "road_morf", "road_lerf", "road_gap",
+                 "sparseness", "complexity"]
 # Lower is better for these (src/metrics/registry.cpp's higher_is_better = false).
 LOWER_IS_BETTER = {"deletion_auc", "average_drop", "road_morf", "complexity", "mprt_spearman", "mprt_ssim",
                    "random_logit_ssim"}
@@ -43,6 +46,30 @@ def fmt(metric, v):
     if v is None or (isinstance(v, float) and not math.isfinite(v)):
         return "–"
     return f"{v:.2f}" if metric in PERCENT else f"{v:.3f}"
+
+
+def table(methods, order, columns, n_in_header=False):
+    """Markdown rows of the methods x columns means, the best of each column in bold."""
+    best = {}
+    for c in columns:
+        vals = [methods[m][c]["mean"] for m in order if c in methods[m] and methods[m][c]["mean"] is not None]
+        if vals:
+            best[c] = min(vals) if c in LOWER_IS_BETTER else max(vals)
+
+    def header(c):
+        n = {methods[m][c]["n"] for m in order if c in methods[m]}
+        label = c + (" ↓" if c in LOWER_IS_BETTER else "")
+        return label + (f" (n={max(n)})" if n_in_header and n else "")
+
+    lines = ["| method | " + " | ".join(header(c) for c in columns) + " |", "|---|" + "---|" * len(columns)]
+    for m in order:
+        cells = []
+        for c in columns:
+            v = methods[m].get(c, {}).get("mean")
+            text = fmt(c, v)
+            cells.append(f"**{text}**" if v is not None and best.get(c) is not None and fmt(c, best[c]) == text else text)
+        lines.append(f"| {m} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def results_block(run_dir, report, dataset, repo):
@@ -62,12 +89,6 @@ def results_block(run_dir, report, dataset, repo):
     except (OSError, ValueError):
         pass
     order += [m for m in methods if m not in order]
-    best = {}
-    for c in columns:
-        vals = [methods[m][c]["mean"] for m in order if c in methods[m] and methods[m][c]["mean"] is not None]
-        if vals:
-            best[c] = min(vals) if c in LOWER_IS_BETTER else max(vals)
-
     training = d.get("training", {})
     acc = training.get("test_accuracy")
     model = cfg.get("model", {})
@@ -83,20 +104,36 @@ def results_block(run_dir, report, dataset, repo):
                  f"in bold; `summary.md` and `report.html` add the 95% CIs, `report.json` the paired tests against "
                  f"Grad-CAM:")
     lines.append("")
-    lines.append("| method | " + " | ".join(c + (" ↓" if c in LOWER_IS_BETTER else "") for c in columns) + " |")
-    lines.append("|---|" + "---|" * len(columns))
-    for m in order:
-        cells = []
-        for c in columns:
-            v = methods[m].get(c, {}).get("mean")
-            text = fmt(c, v)
-            cells.append(f"**{text}**" if v is not None and best.get(c) is not None and fmt(c, best[c]) == text else text)
-        lines.append(f"| {m} | " + " | ".join(cells) + " |")
+    lines += table(methods, order, columns)
     lines.append("")
     metrics_cfg = cfg.get("metrics", {})
     if "faithfulness_images" in metrics_cfg or "steps" in metrics_cfg:
         lines.append(f"(Faithfulness metrics on the first {metrics_cfg.get('faithfulness_images', '?')} explained "
                      f"images, {metrics_cfg.get('steps', '?')} steps, as the quickstart sets.)")
+    checks = [c for c in CHECK_COLUMNS if c in present]
+    if checks:
+        lines.append("")
+        lines.append("Sanity checks (MPRT's similarity after the whole cascade, random-logit SSIM), ROAD and the "
+                     "maps' sparseness and complexity, on the subset of images the quickstart sets (n per column); "
+                     "lower MPRT and random-logit similarity means a map that depends more on the model and the "
+                     "class:")
+        lines.append("")
+        lines += table(methods, order, checks, n_in_header=True)
+    mprt = os.path.join(run_dir, "figures", f"mprt-{dataset}.png")
+    if os.path.exists(mprt):
+        os.makedirs(os.path.join(repo, "docs"), exist_ok=True)
+        shutil.copyfile(mprt, os.path.join(repo, "docs", "quickstart-mprt.png"))
+        lines.append("")
+        lines.append("The MPRT curves (`figures/mprt-" + dataset + ".png`): each method's SSIM to its original map as "
+                     "the layers are randomised from the classifier down, with 95% CI bands:")
+        lines.append("")
+        lines.append("![quickstart MPRT curves](docs/quickstart-mprt.png)")
+    timing = report.get("timing", {})
+    if "total" in timing:
+        parts = ", ".join(f"{k} {timing[k]:.0f} s" for k in ("download+split", "train", "explain", "report") if k in timing)
+        lines.append("")
+        lines.append(f"The run took {timing['total']:.0f} s ({parts}).")
+    lines.append("")
     grid = os.path.join(run_dir, "figures", f"grid-{dataset}.png")
     if os.path.exists(grid):
         os.makedirs(os.path.join(repo, "docs"), exist_ok=True)

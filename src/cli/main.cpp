@@ -7,6 +7,7 @@
 #include <torch/torch.h>
 #include <vector>
 
+#include "core/allocator.h"
 #include "cli/commands.h"
 #include "cli/errors.h"
 #include "core/error.h"
@@ -15,6 +16,7 @@
 
 int main(int argc, char** argv) {
   using namespace entcam;
+  tune_allocator();
   CLI::App app{"entcam: class activation maps (Grad-CAM, HiResCAM, entropy CAMs, ...) and their evaluation"};
   app.set_version_flag("--version", std::string("entcam ") + ENTCAM_VERSION);
   app.require_subcommand(1);
