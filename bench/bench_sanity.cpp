@@ -86,10 +86,10 @@ int main(int argc, char** argv) {
               (long long)size, (long long)size, (long long)width, (long long)middle, layer.c_str(), methods.size(),
               (long long)images, torch::get_num_threads());
   std::printf("one forward+backward to the layer: %.4f s per image\n", pass_per_image);
-  std::printf("MPRT (%zu cascade steps, all methods): %.4f s per image = %.1f x one forward+backward\n", steps, mprt_s,
-              mprt_s / pass_per_image);
-  std::printf("random logit (all methods):           %.4f s per image = %.1f x one forward+backward\n", logit_s,
-              logit_s / pass_per_image);
+  std::printf("MPRT (%zu cascade steps, %zu methods): %.4f s per image = %.1f x one forward+backward\n", steps,
+              methods.size(), mprt_s, mprt_s / pass_per_image);
+  std::printf("random logit (%zu methods):            %.4f s per image = %.1f x one forward+backward\n",
+              methods.size(), logit_s, logit_s / pass_per_image);
   std::printf("ROAD (9 percentiles x 2 orders, one map): %.4f s per image and method = %.1f x one forward+backward\n",
               road_s, road_s / pass_per_image);
   return 0;

@@ -4,8 +4,9 @@
 Replaces everything between the lines
     <!-- quickstart-results:begin -->
     <!-- quickstart-results:end -->
-in README.md with a paragraph, the methods x metrics table and the figure grid of RUN_DIR
-(report.json, figures/grid-<dataset>.png), and copies the grid to docs/quickstart-grid.png.
+in README.md with a paragraph, the methods x metrics tables, the MPRT curves and the figure grid
+of RUN_DIR (report.json, figures/), and copies those figures to docs/ (quickstart-grid.png,
+quickstart-mprt.png, figure1-grid.pdf, bars-instance_recall.pdf).
 With --screenshots it also photographs RUN_DIR/report.html with headless chromium into
 docs/report-summary.png and docs/report-gallery.png.
 
@@ -134,6 +135,11 @@ def results_block(run_dir, report, dataset, repo):
         lines.append("")
         lines.append(f"The run took {timing['total']:.0f} s ({parts}).")
     lines.append("")
+    # The vector figures README links: the Figure-1 grid and one bar chart, as PDF.
+    for src, dst in [(f"grid-{dataset}.pdf", "figure1-grid.pdf"), (f"bars-{dataset}-instance_recall.pdf",
+                                                                    "bars-instance_recall.pdf")]:
+        if os.path.exists(os.path.join(run_dir, "figures", src)):
+            shutil.copyfile(os.path.join(run_dir, "figures", src), os.path.join(repo, "docs", dst))
     grid = os.path.join(run_dir, "figures", f"grid-{dataset}.png")
     if os.path.exists(grid):
         os.makedirs(os.path.join(repo, "docs"), exist_ok=True)
@@ -151,7 +157,9 @@ def screenshots(run_dir, repo):
         fail("--screenshots needs chromium (scripts/install-deps.sh installs it)")
     page = "file://" + os.path.abspath(os.path.join(run_dir, "report.html"))
     for name, hash_, height in [("report-summary", "view=summary", 1500),
-                                ("report-gallery", "view=gallery&per=10", 1500)]:
+                                ("report-gallery", "view=gallery&per=10&fon=1&fa=grad_entropy_cam&fb=grad_cam"
+                                                  "&fk=instance_recall&fby=0&gsk=instance_recall"
+                                                  "&show=instance_recall,all_instances_hit,pointing_game", 1500)]:
         with tempfile.TemporaryDirectory() as profile:
             out = os.path.join(repo, "docs", name + ".png")
             subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -32,24 +32,37 @@ std::string read_file(const fs::path& path) {
   return bytes;
 }
 
-void append_file(const fs::path& path, std::string_view bytes) {
-  if (path.has_parent_path()) fs::create_directories(path.parent_path());
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd < 0) throw file_error(path.string(), "cannot open for appending (" + std::string(std::strerror(errno)) + ")");
+namespace {
+
+// Writes all of `bytes` to `fd` and fsyncs it; closes `fd` either way. Returns "" or what failed.
+std::string write_all_and_close(int fd, std::string_view bytes) {
   const char* p = bytes.data();
   size_t left = bytes.size();
   while (left > 0) {
     ssize_t n = ::write(fd, p, left);
     if (n < 0) {
       if (errno == EINTR) continue;
-      int err = errno;
+      const std::string why = "write failed (" + std::string(std::strerror(errno)) + ")";
       ::close(fd);
-      throw file_error(path.string(), "write failed (" + std::string(std::strerror(err)) + ")");
+      return why;
     }
     p += n;
     left -= static_cast<size_t>(n);
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) throw file_error(path.string(), "could not flush to disk");
+  if (::fsync(fd) != 0) {
+    ::close(fd);
+    return "could not flush to disk";
+  }
+  return ::close(fd) == 0 ? "" : "could not flush to disk";
+}
+
+}  // namespace
+
+void append_file(const fs::path& path, std::string_view bytes) {
+  if (path.has_parent_path()) fs::create_directories(path.parent_path());
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) throw file_error(path.string(), "cannot open for appending (" + std::string(std::strerror(errno)) + ")");
+  if (const std::string why = write_all_and_close(fd, bytes); !why.empty()) throw file_error(path.string(), why);
 }
 
 void write_file_atomic(const fs::path& path, std::string_view bytes) {
@@ -59,23 +72,9 @@ void write_file_atomic(const fs::path& path, std::string_view bytes) {
   tmp += ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) throw file_error(path.string(), "cannot create (" + std::string(std::strerror(errno)) + ")");
-  const char* p = bytes.data();
-  size_t left = bytes.size();
-  while (left > 0) {
-    ssize_t n = ::write(fd, p, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int err = errno;
-      ::close(fd);
-      fs::remove(tmp);
-      throw file_error(path.string(), "write failed (" + std::string(std::strerror(err)) + ")");
-    }
-    p += n;
-    left -= static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+  if (const std::string why = write_all_and_close(fd, bytes); !why.empty()) {
     fs::remove(tmp);
-    throw file_error(path.string(), "could not flush to disk");
+    throw file_error(path.string(), why);
   }
   std::error_code ec;
   fs::rename(tmp, path, ec);
