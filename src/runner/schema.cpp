@@ -263,7 +263,10 @@ void validate_config(const Config& config) {
         throw InputError(where + ": sweep key '" + key + "' is not a sweepable config key");
       if (!it->second.IsSequence() || it->second.size() == 0)
         throw InputError(where + ": sweep." + key + ": expected a non-empty list of values");
-      for (const auto& v : it->second) check_scalar(config, "sweep." + key, *rule, v);
+      // A named copy: `it->` returns a temporary proxy, and a range over its member would
+      // outlive it (ASan: stack-use-after-scope).
+      const YAML::Node values = it->second;
+      for (const auto& v : values) check_scalar(config, "sweep." + key, *rule, v);
     }
   }
 }

@@ -99,7 +99,7 @@ TEST(PredictCli, JsonHasLogitsProbabilitiesAndTopK) {
 
 TEST(ExplainCli, BadInputExitsTwoNamingTheProblem) {
   test::TempDir dir;
-  write_file_atomic(dir / "broken.jpg", std::string("\xff\xd8\xff\xe0 not really a jpeg", 24));
+  write_file_atomic(dir / "broken.jpg", std::string("\xff\xd8\xff\xe0 not really a jpeg"));  // 22 bytes
   auto r = run_entcam("explain --model " + kMini + " --image " + (dir / "broken.jpg").string() + " --out " + dir.path().string());
   EXPECT_EQ(r.exit_code, 2);
   // the dataset parser's rule (data/image_transform.h decode_image): a JPEG without its end

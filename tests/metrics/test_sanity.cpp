@@ -84,7 +84,8 @@ TEST(Complexity, GiniAndEntropyHandComputed) {
 }
 
 TEST(Complexity, MatchesQuantus) {
-  for (const auto& [name, values] : reference()["complexity"].items()) {
+  const auto ref = reference();  // kept alive: items() only refers into it (ASan: use after free)
+  for (const auto& [name, values] : ref["complexity"].items()) {
     const cv::Mat m = load_map("cx_" + name + ".npy");
     EXPECT_NEAR(sparseness(m), values["sparseness"].get<double>(), 1e-6) << name;
     EXPECT_NEAR(complexity(m), values["complexity"].get<double>(), 1e-6) << name;
