@@ -113,14 +113,15 @@ fs::path trained_model_file(const ExperimentSettings& s, const fs::path& dir) {
 
 std::string trained_model_spec(const ExperimentSettings& s, const fs::path& dir) {
   const fs::path file = trained_model_file(s, dir);
-  return find_model(s.model.arch, "model.arch").create ? file.string() : s.model.arch + ":" + file.string();
+  // model.safetensors names its architecture in its metadata; model.pt needs the prefix.
+  return file.extension() == ".safetensors" ? file.string() : s.model.arch + ":" + file.string();
 }
 
 nlohmann::json train_stage(const ExperimentSettings& s, const DatasetRun& run, const fs::path& dir, bool resume,
                            const std::string& data_root) {
   const auto start = std::chrono::steady_clock::now();
   const bool buildable = find_model(s.model.arch, "model.arch").create != nullptr;
-  TrainConfig config = train_config(s, dir, resume, buildable ? data_root : std::string(), buildable);
+  TrainConfig config = train_config(s, dir, resume, data_root, buildable);
   LoaderOptions train_opts, test_opts;
   train_opts.transform.input = test_opts.transform.input = run.input;
   train_opts.transform.train = s.train.at("augment").get<bool>();
