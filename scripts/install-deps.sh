@@ -9,7 +9,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config ninja-build
   libtorch-dev libopenblas0-pthread
-  libopencv-dev
+  libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
   nlohmann-json3-dev libyaml-cpp-dev libtbb-dev
   libcurl4-openssl-dev libarchive-dev libssl-dev zlib1g-dev
   libcli11-dev

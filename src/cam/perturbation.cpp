@@ -91,7 +91,7 @@ torch::Tensor score_cam(const CamInputs& in) {
     }
     // Channels-last: the convolutions run without reordering their inputs (about 2x faster for
     // xception-mini's depthwise convolutions on CPU; same values up to float rounding).
-    auto logits = ctx.model->forward((parts.size() == 1 ? parts[0] : torch::cat(parts)).contiguous(at::MemoryFormat::ChannelsLast));
+    auto logits = ctx.model->predict((parts.size() == 1 ? parts[0] : torch::cat(parts)).contiguous(at::MemoryFormat::ChannelsLast));
     auto values = pgc ? logits : logits.softmax(1);
     auto picked = values.gather(1, torch::tensor(rows_c, index).to(values.device()).unsqueeze(1)).squeeze(1);
     scores.index_put_({torch::tensor(rows_b, index).to(scores.device()), torch::tensor(rows_k, index).to(scores.device())},
@@ -99,7 +99,7 @@ torch::Tensor score_cam(const CamInputs& in) {
   }
   if (!pgc) return weighted_sum(scores, in.A);  // constant channels keep weight 0
   if (work.size() < size_t(B * K)) {
-    auto zero_logits = ctx.model->forward(torch::zeros({1, ctx.input.size(1), H, W}, ctx.input.options()))[0];
+    auto zero_logits = ctx.model->predict(torch::zeros({1, ctx.input.size(1), H, W}, ctx.input.options()))[0];
     auto zero_scores = zero_logits.index_select(0, classes.to(zero_logits.device())).to(scores.dtype()).unsqueeze(1);
     scores = torch::where(constant, zero_scores.expand({B, K}), scores);
   }

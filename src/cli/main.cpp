@@ -1,10 +1,10 @@
 // The `entcam` binary: subcommands over the entcam library (docs/spec.md §1).
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <string>
 #include <thread>
-#include <torch/torch.h>
 #include <vector>
 
 #include "core/allocator.h"
@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "core/interrupt.h"
 #include "core/progress.h"
+#include "models/threads.h"
 
 int main(int argc, char** argv) {
   using namespace entcam;
@@ -47,7 +48,7 @@ int main(int argc, char** argv) {
   }
   Progress::set_enabled(!quiet);
   install_interrupt_handler();
-  torch::set_num_threads(threads);
+  set_torch_threads(threads);
   try {
     for (auto& c : commands)
       if (c.app->parsed()) return c.run();

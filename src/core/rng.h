@@ -2,6 +2,7 @@
 // The project's one random number generator. Ours, not <random>'s engines and
 // distributions, so splits, augmentations and bootstrap resamples are identical with every
 // standard library.
+#include <cstddef>
 #include <cstdint>
 #include <utility>
 #include <vector>
@@ -35,7 +36,7 @@ struct SplitMix64 {
 // Fisher-Yates with SplitMix64 (std::shuffle's algorithm is implementation-defined).
 template <class T>
 void seeded_shuffle(std::vector<T>& v, SplitMix64& rng) {
-  for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[size_t(rng.below(i))]);
+  for (std::size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[std::size_t(rng.below(i))]);
 }
 
 // Output number `index` (0-based) of SplitMix64 seeded with `seed`, in O(1): one seed per

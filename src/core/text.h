@@ -12,4 +12,7 @@ bool is_valid_utf8(std::string_view s);
 // `s` with bytes that are not printable ASCII or valid UTF-8 written as \xNN, for messages.
 std::string printable(std::string_view s);
 
+// `s` without leading and trailing ASCII whitespace.
+std::string trim(std::string_view s);
+
 }  // namespace entcam

@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/fs.h"
+#include "core/text.h"
 
 namespace entcam {
 namespace {
@@ -153,13 +154,6 @@ class XmlReader {
   size_t i_ = 0;
   int depth_ = 0;
 };
-
-std::string trim(const std::string& s) {
-  size_t b = 0, e = s.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
-  return s.substr(b, e - b);
-}
 
 // VOC coordinates are integers in practice, but some tools write "12.0": round those.
 int number(const XmlNode* n, const std::string& what, const std::string& origin) {

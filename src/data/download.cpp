@@ -12,6 +12,7 @@
 
 #include "core/error.h"
 #include "core/fs.h"
+#include "core/text.h"
 #include "core/progress.h"
 
 namespace entcam {
@@ -32,13 +33,6 @@ int env_int(const char* name, int fallback) {
   } catch (const std::exception&) {
     throw InputError(std::string("environment variable ") + name + "='" + v + "': expected an integer");
   }
-}
-
-std::string trim(std::string s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
-  size_t b = 0;
-  while (b < s.size() && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-  return s.substr(b);
 }
 
 struct CurlGlobal {

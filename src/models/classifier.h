@@ -16,6 +16,10 @@ class Classifier {
  public:
   virtual ~Classifier() = default;
   virtual torch::Tensor forward(const torch::Tensor& x) = 0;
+  // Logits of x for the thousands of gradient-free passes of perturbation methods (Score-CAM's
+  // masked inputs). A model may run an inference-optimised copy of itself here (TorchScript:
+  // frozen, batch norms folded into convolutions): the same function up to float rounding.
+  virtual torch::Tensor predict(const torch::Tensor& x) { return forward(x); }
   // Output of `layer` (inclusive) for input x.
   virtual torch::Tensor features(const torch::Tensor& x, const std::string& layer) = 0;
   // Logits from the output `a` of `layer`: everything after it.

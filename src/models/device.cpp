@@ -1,6 +1,7 @@
 #include "models/device.h"
 
 #include "core/error.h"
+#include "models/threads.h"
 
 namespace entcam {
 
@@ -27,6 +28,10 @@ torch::Device parse_device(const std::string& text, const std::string& what) {
     return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
   }
   throw InputError(what + " '" + text + "': expected auto, cpu, cuda or cuda:N");
+}
+
+void set_torch_threads(int threads) {
+  if (threads > 0) torch::set_num_threads(threads);
 }
 
 }  // namespace entcam

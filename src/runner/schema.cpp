@@ -110,7 +110,7 @@ const std::vector<SchemaRule>& experiment_schema() {
       {"train.augment", K::kBool, 0, 0, {}, "random resized crop + flip"},
       {"train.crop_scale_min", K::kFloat, 0.01, 1, {}, "smallest area fraction of the random resized crop"},
       {"train.mixed_precision", K::kChoice, 0, 0, {"none", "bf16", "fp16"}, "CUDA only"},
-      {"train.channels_last", K::kBool, 0, 0, {}, "CUDA only"},
+      {"train.channels_last", K::kBool, 0, 0, {}, "CUDA only (the CPU always trains channels-last)"},
       {"cam", K::kMap, 0, 0, {}, "CAM generation"},
       {"cam.methods", K::kStringOrList, 0, 0, method_choices(), "methods to run"},
       {"cam.layer", K::kString, 0, 0, {}, "target layer: default (the architecture's own), or a layer name (act4, conv4, block12, layer4, ...)"},

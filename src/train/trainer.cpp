@@ -213,8 +213,12 @@ TrainResult train(const TrainConfig& config_in, const TrainData& data) {
   if (cfg.threads > 0) torch::set_num_threads(cfg.threads);
   const torch::Device device = parse_device(cfg.device, "device");
   const bool cuda = device.is_cuda();
-  if (!cuda && (cfg.precision != "fp32" || cfg.channels_last || cfg.cudnn_benchmark))
-    std::cerr << "note: precision/channels_last/cudnn_benchmark apply on CUDA only; training on CPU in fp32\n";
+  if (!cuda && (cfg.precision != "fp32" || cfg.cudnn_benchmark))
+    std::cerr << "note: precision/cudnn_benchmark apply on CUDA only; training on CPU in fp32\n";
+  // On the CPU, channels-last is always faster (bench_train: x1.29 for the quickstart's
+  // xception-mini, x1.44 for Xception 299): oneDNN's convolutions, depthwise ones above all,
+  // then run without reordering. Same arithmetic up to float rounding. On CUDA it is a choice.
+  const bool channels_last = cuda ? cfg.channels_last : true;
   const bool amp = cuda && cfg.precision != "fp32";
   const at::ScalarType amp_dtype = cfg.precision == "fp16" ? at::kHalf : at::kBFloat16;
   const bool fp16 = cuda && cfg.precision == "fp16";
@@ -234,7 +238,7 @@ TrainResult train(const TrainConfig& config_in, const TrainData& data) {
                 << data.num_classes << " classes\n";
   }
   model->to(device);
-  if (cuda && cfg.channels_last) {
+  if (channels_last) {
     torch::NoGradGuard ng;
     for (auto& p : net.parameters())
       if (p.dim() == 4) p.set_data(p.data().contiguous(torch::MemoryFormat::ChannelsLast));
@@ -316,7 +320,7 @@ TrainResult train(const TrainConfig& config_in, const TrainData& data) {
       lr = learning_rate(cfg, st.global_step, steps_per_epoch);
       for (auto& g : optimizer->param_groups()) g.options().set_lr(lr);
       auto x = b.images.to(device, torch::kFloat32, /*non_blocking=*/true);
-      if (cuda && cfg.channels_last) x = x.contiguous(torch::MemoryFormat::ChannelsLast);
+      if (channels_last) x = x.contiguous(torch::MemoryFormat::ChannelsLast);
       auto y = b.labels.to(device, torch::kInt64, true);
       zero_grads(net);
       torch::Tensor logits;
