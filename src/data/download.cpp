@@ -12,8 +12,8 @@
 
 #include "core/error.h"
 #include "core/fs.h"
-#include "core/text.h"
 #include "core/progress.h"
+#include "core/text.h"
 
 namespace entcam {
 namespace fs = std::filesystem;

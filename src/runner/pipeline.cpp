@@ -16,6 +16,7 @@
 #include "data/manifest.h"
 #include "models/device.h"
 #include "models/registry.h"
+#include "models/threads.h"
 #include "report/run_report.h"
 #include "runner/schema.h"
 #include "runner/stages.h"
@@ -142,7 +143,7 @@ RunResult run_experiment(const fs::path& file, const RunOptions& o) {
     return {};
   }
 
-  if (base_settings.threads > 0) torch::set_num_threads(base_settings.threads);
+  set_torch_threads(base_settings.threads);
   const torch::Device device = parse_device(base_settings.device, "device");
   std::string run_id = o.run_id.empty() ? utc_run_id() : o.run_id;
   if (shard.count > 1) run_id += "-shard-" + std::to_string(shard.index) + "-of-" + std::to_string(shard.count);

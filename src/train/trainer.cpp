@@ -21,6 +21,7 @@
 #include "core/progress.h"
 #include "core/rng.h"
 #include "core/safetensors.h"
+#include "models/threads.h"
 #include "models/weights.h"
 #include "train/checkpoint.h"
 
@@ -210,7 +211,7 @@ TrainResult train(const TrainConfig& config_in, const TrainData& data) {
     throw InputError("training data: need at least 2 classes, a non-empty training set and a test set");
   TrainConfig cfg = config_in;
   cfg.model.num_classes = data.num_classes;
-  if (cfg.threads > 0) torch::set_num_threads(cfg.threads);
+  set_torch_threads(cfg.threads);
   const torch::Device device = parse_device(cfg.device, "device");
   const bool cuda = device.is_cuda();
   if (!cuda && (cfg.precision != "fp32" || cfg.cudnn_benchmark))
