@@ -3,7 +3,8 @@
 // weights) at 96 px, layer conv4; or any --model SPEC (e.g. torchscript:resnet18.pt --layer
 // features --size 128). Prints, for the same masked inputs: the first forward passes (the
 // TorchScript executor's warm-up), the cost of building the masks relative to the passes,
-// throughput per batch size and memory layout, and score_cam itself. Asserts nothing.
+// throughput per batch size and memory layout, predict()'s inference copy (batch norms
+// folded, channels-last), and score_cam itself. Asserts nothing.
 //
 //   build/bench/bench_score_cam [--model SPEC] [--layer L] [--size S] [--images N] [--threads T] [--variant wang|pytorch-grad-cam]
 #include <chrono>
@@ -84,6 +85,15 @@ int main(int argc, char** argv) {
       std::printf("  batch %3lld %-14s %.2f ms per masked input (%.2fx batch 8 contiguous)\n", (long long)bs,
                   channels_last ? "channels-last" : "contiguous", 1e3 * per_image, base / per_image);
     }
+  // predict(): the inference copy (batch norms folded, channels-last on the CPU) score_cam runs.
+  for (int64_t bs : {32}) {
+    for (int64_t s = 0; s < bs; s += bs) model->predict(inputs.narrow(0, s, bs));  // makes the copy
+    auto t0 = Clock::now();
+    for (int64_t s = 0; s < masked; s += bs) model->predict(inputs.narrow(0, s, std::min(bs, masked - s)));
+    const double per_image = seconds_since(t0) / double(masked);
+    std::printf("  batch %3lld predict()       %.2f ms per masked input (%.2fx batch 8 contiguous)\n", (long long)bs,
+                1e3 * per_image, base / per_image);
+  }
   std::printf("  building all %lld masks of one image: %.3f s (%.1f%% of its passes at batch 8)\n", (long long)K, mask_seconds,
               100 * mask_seconds / (base * double(K)));
 

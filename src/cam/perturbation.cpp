@@ -89,9 +89,9 @@ torch::Tensor score_cam(const CamInputs& in) {
       rows_k.insert(rows_k.end(), channels.begin(), channels.end());
       rows_c.insert(rows_c.end(), channels.size(), classes[b].item<int64_t>());
     }
-    // Channels-last: the convolutions run without reordering their inputs (about 2x faster for
-    // xception-mini's depthwise convolutions on CPU; same values up to float rounding).
-    auto logits = ctx.model->predict((parts.size() == 1 ? parts[0] : torch::cat(parts)).contiguous(at::MemoryFormat::ChannelsLast));
+    // predict() puts the batch in the layout its model runs fastest (channels-last for LibTorch
+    // modules on the CPU, NCHW for TorchScript's optimised copy).
+    auto logits = ctx.model->predict(parts.size() == 1 ? parts[0] : torch::cat(parts));
     auto values = pgc ? logits : logits.softmax(1);
     auto picked = values.gather(1, torch::tensor(rows_c, index).to(values.device()).unsqueeze(1)).squeeze(1);
     scores.index_put_({torch::tensor(rows_b, index).to(scores.device()), torch::tensor(rows_k, index).to(scores.device())},

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "models/batch_norm_fold.h"
 #include "models/registry.h"
 #include "models/reinit.h"
 
@@ -67,7 +68,7 @@ int64_t Classifier::randomize_layer(const std::string& layer, uint64_t seed) {
           conv->bias.zero_();
           count += 1;
         }
-      } else if (auto* bn = m->as<torch::nn::BatchNorm2d>()) {
+      } else if (auto bn = batch_norm_tensors(*m)) {
         init_batchnorm(bn->weight, bn->bias, bn->running_mean, bn->running_var);
         count += 2;
       } else if (auto* fc = m->as<torch::nn::Linear>()) {

@@ -33,17 +33,17 @@ ResNet50Config ResNet50Config::from_metadata(const std::map<std::string, std::st
 BottleneckImpl::BottleneckImpl(int64_t inplanes, int64_t planes, int64_t stride) {
   const int64_t out = planes * expansion;
   conv1 = register_module("conv1", nn::Conv2d(nn::Conv2dOptions(inplanes, planes, 1).bias(false)));
-  bn1 = register_module("bn1", nn::BatchNorm2d(planes));
+  bn1 = register_module("bn1", FoldableBatchNorm2d(conv1, planes));
   conv2 = register_module("conv2",
                           nn::Conv2d(nn::Conv2dOptions(planes, planes, 3).stride(stride).padding(1).bias(false)));
-  bn2 = register_module("bn2", nn::BatchNorm2d(planes));
+  bn2 = register_module("bn2", FoldableBatchNorm2d(conv2, planes));
   conv3 = register_module("conv3", nn::Conv2d(nn::Conv2dOptions(planes, out, 1).bias(false)));
-  bn3 = register_module("bn3", nn::BatchNorm2d(out));
+  bn3 = register_module("bn3", FoldableBatchNorm2d(conv3, out));
   relu = register_module("relu", nn::ReLU());
-  if (stride != 1 || inplanes != out)
-    downsample = register_module(
-        "downsample",
-        nn::Sequential(nn::Conv2d(nn::Conv2dOptions(inplanes, out, 1).stride(stride).bias(false)), nn::BatchNorm2d(out)));
+  if (stride != 1 || inplanes != out) {
+    nn::Conv2d conv(nn::Conv2dOptions(inplanes, out, 1).stride(stride).bias(false));
+    downsample = register_module("downsample", nn::Sequential(conv, FoldableBatchNorm2d(conv, out)));
+  }
 }
 
 torch::Tensor BottleneckImpl::forward(const torch::Tensor& x) {
@@ -56,8 +56,9 @@ torch::Tensor BottleneckImpl::forward(const torch::Tensor& x) {
 ResNet50Impl::ResNet50Impl(const ResNet50Config& config) : config_(config) {
   config_.validate();
   auto add = [this](const std::string& name, auto module) { add_stage(*this, stages_, name, module); };
-  add("conv1", nn::Conv2d(nn::Conv2dOptions(3, 64, 7).stride(2).padding(3).bias(false)));
-  add("bn1", nn::BatchNorm2d(64));
+  nn::Conv2d conv1(nn::Conv2dOptions(3, 64, 7).stride(2).padding(3).bias(false));
+  add("conv1", conv1);
+  add("bn1", FoldableBatchNorm2d(conv1, 64));
   add("relu", nn::ReLU());
   add("maxpool", nn::MaxPool2d(nn::MaxPool2dOptions(3).stride(2).padding(1)));
   // He et al. 2016, Table 1 (50-layer): 3, 4, 6, 3 bottlenecks of 64, 128, 256, 512 planes.

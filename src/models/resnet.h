@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "models/batch_norm_fold.h"
 #include "models/classifier.h"
 #include "models/registry.h"
 #include "models/stages.h"
@@ -35,7 +36,7 @@ struct BottleneckImpl : torch::nn::Module {
   BottleneckImpl(int64_t inplanes, int64_t planes, int64_t stride);
   torch::Tensor forward(const torch::Tensor& x);
   torch::nn::Conv2d conv1{nullptr}, conv2{nullptr}, conv3{nullptr};
-  torch::nn::BatchNorm2d bn1{nullptr}, bn2{nullptr}, bn3{nullptr};
+  FoldableBatchNorm2d bn1{nullptr}, bn2{nullptr}, bn3{nullptr};
   torch::nn::ReLU relu{nullptr};
   torch::nn::Sequential downsample{nullptr};
 };

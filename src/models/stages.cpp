@@ -26,7 +26,7 @@ void init_conv_bn(torch::nn::Module& module) {
   for (auto& m : module.modules(/*include_self=*/false)) {
     if (auto* conv = m->as<nn::Conv2d>()) {
       nn::init::kaiming_normal_(conv->weight, 0.0, torch::kFanOut, torch::kReLU);
-    } else if (auto* bn = m->as<nn::BatchNorm2d>()) {
+    } else if (auto bn = batch_norm_tensors(*m)) {
       nn::init::ones_(bn->weight);
       nn::init::zeros_(bn->bias);
     }

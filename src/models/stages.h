@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "models/batch_norm_fold.h"
 #include "models/classifier.h"
 
 namespace entcam {
@@ -46,6 +47,8 @@ class StagedClassifier : public Classifier {
     net_->eval();
   }
   torch::Tensor forward(const torch::Tensor& x) override { return net_->forward(x); }
+  // The network with its FoldableBatchNorm2d folded, channels-last on the CPU.
+  torch::Tensor predict(const torch::Tensor& x) override { return inference_.predict(*this, x); }
   // An unknown layer throws InputError from the network's stage list.
   torch::Tensor features(const torch::Tensor& x, const std::string& layer) override { return net_->forward_to(x, layer); }
   torch::Tensor head(const torch::Tensor& a, const std::string& layer) override { return net_->forward_from(a, layer); }
@@ -60,6 +63,7 @@ class StagedClassifier : public Classifier {
 
  private:
   Net net_;
+  InferenceCopy inference_;
   std::string default_layer_;
   InputSpec input_;
 };

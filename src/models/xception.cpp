@@ -58,7 +58,7 @@ torch::Tensor SeparableConv2dImpl::forward(const torch::Tensor& x) { return poin
 BlockImpl::BlockImpl(int64_t in, int64_t out, int64_t reps, int64_t stride, bool start_with_relu, bool grow_first) {
   if (out != in || stride != 1) {
     skip = register_module("skip", nn::Conv2d(nn::Conv2dOptions(in, out, 1).stride(stride).bias(false)));
-    skipbn = register_module("skipbn", nn::BatchNorm2d(out));
+    skipbn = register_module("skipbn", FoldableBatchNorm2d(skip, out));
   }
   rep = nn::Sequential();
   for (int64_t i = 0; i < reps; ++i) {
@@ -71,8 +71,9 @@ BlockImpl::BlockImpl(int64_t in, int64_t out, int64_t reps, int64_t stride, bool
       outc = i < reps - 1 ? in : out;
     }
     if (i > 0 || start_with_relu) rep->push_back(nn::ReLU());
-    rep->push_back(SeparableConv2d(inc, outc, 3, 1, 1));
-    rep->push_back(nn::BatchNorm2d(outc));
+    SeparableConv2d conv(inc, outc, 3, 1, 1);
+    rep->push_back(conv);
+    rep->push_back(FoldableBatchNorm2d(conv->pointwise, outc));
   }
   if (stride != 1) rep->push_back(nn::MaxPool2d(nn::MaxPool2dOptions(3).stride(stride).padding(1)));
   register_module("rep", rep);
@@ -87,11 +88,13 @@ XceptionImpl::XceptionImpl(const XceptionConfig& config) : config_(config) {
   config_.validate();
   const auto& c = config_;
   auto add = [this](const std::string& name, auto module) { add_stage(*this, stages_, name, module); };
-  add("conv1", nn::Conv2d(nn::Conv2dOptions(3, c.channels(32), 3).stride(2).bias(false)));
-  add("bn1", nn::BatchNorm2d(c.channels(32)));
+  nn::Conv2d conv1(nn::Conv2dOptions(3, c.channels(32), 3).stride(2).bias(false));
+  add("conv1", conv1);
+  add("bn1", FoldableBatchNorm2d(conv1, c.channels(32)));
   add("act1", nn::ReLU());
-  add("conv2", nn::Conv2d(nn::Conv2dOptions(c.channels(32), c.channels(64), 3).bias(false)));
-  add("bn2", nn::BatchNorm2d(c.channels(64)));
+  nn::Conv2d conv2(nn::Conv2dOptions(c.channels(32), c.channels(64), 3).bias(false));
+  add("conv2", conv2);
+  add("bn2", FoldableBatchNorm2d(conv2, c.channels(64)));
   add("act2", nn::ReLU());
   int block = 0;
   auto add_block = [&](int64_t in, int64_t out, int64_t reps, int64_t stride, bool start_with_relu, bool grow_first) {
@@ -103,11 +106,13 @@ XceptionImpl::XceptionImpl(const XceptionConfig& config) : config_(config) {
   add_block(c.channels(256), c.channels(728), 2, 2, true, true);
   for (int64_t i = 0; i < c.middle_blocks; ++i) add_block(c.channels(728), c.channels(728), 3, 1, true, true);
   add_block(c.channels(728), c.channels(1024), 2, c.output_stride == 16 ? 1 : 2, true, false);
-  add("conv3", SeparableConv2d(c.channels(1024), c.channels(1536), 3, 1, 1));
-  add("bn3", nn::BatchNorm2d(c.channels(1536)));
+  SeparableConv2d conv3(c.channels(1024), c.channels(1536), 3, 1, 1);
+  add("conv3", conv3);
+  add("bn3", FoldableBatchNorm2d(conv3->pointwise, c.channels(1536)));
   add("act3", nn::ReLU());
-  add("conv4", SeparableConv2d(c.channels(1536), c.channels(2048), 3, 1, 1));
-  add("bn4", nn::BatchNorm2d(c.channels(2048)));
+  SeparableConv2d conv4(c.channels(1536), c.channels(2048), 3, 1, 1);
+  add("conv4", conv4);
+  add("bn4", FoldableBatchNorm2d(conv4->pointwise, c.channels(2048)));
   add("act4", nn::ReLU());
   fc = register_module("fc", nn::Linear(c.channels(2048), c.num_classes));
 

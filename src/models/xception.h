@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "models/batch_norm_fold.h"
 #include "models/registry.h"
 
 namespace entcam {
@@ -46,7 +47,7 @@ struct BlockImpl : torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& x);
   torch::nn::Sequential rep{nullptr};
   torch::nn::Conv2d skip{nullptr};
-  torch::nn::BatchNorm2d skipbn{nullptr};
+  FoldableBatchNorm2d skipbn{nullptr};
 };
 TORCH_MODULE(Block);
 

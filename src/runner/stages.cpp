@@ -190,7 +190,7 @@ ExplainRecords explain_stage(const ExperimentSettings& s, const DatasetRun& run,
   ProbabilityModel prob;
   prob.probabilities = [&model](const torch::Tensor& batch) {
     torch::NoGradGuard g;
-    return model.forward(batch.to(model.device())).softmax(1).cpu();
+    return model.predict(batch.to(model.device())).softmax(1).cpu();
   };
   prob.batch_size = s.perturbation_batch;
   prob.mean = run.input.mean;
