@@ -14,7 +14,10 @@ LayerCapture capture_layer(Classifier& model, const torch::Tensor& input, const 
   cap.input = input;
   {
     torch::NoGradGuard no_grad;  // nothing before the target layer needs a graph
-    cap.A = model.features(input, layer);
+    // On the CPU, oneDNN runs channels-last convolutions without reordering them (Xception
+    // 299: 1.5x faster, bench_train); the same values up to float rounding.
+    const bool channels_last = input.dim() == 4 && input.device().is_cpu();
+    cap.A = model.features(channels_last ? input.contiguous(torch::MemoryFormat::ChannelsLast) : input, layer);
   }
   torch::Tensor A = cap.A.detach().requires_grad_(true);
   torch::Tensor logits;
