@@ -19,10 +19,11 @@ void perturb_batch_norms(nn::Module& net) {
   torch::manual_seed(3);
   for (const auto& m : net.modules())
     if (auto* bn = m->as<FoldableBatchNorm2d>()) {
-      bn->weight.uniform_(0.5, 1.5);
-      bn->bias.uniform_(-0.2, 0.2);
-      bn->running_mean.uniform_(-0.3, 0.3);
-      bn->running_var.uniform_(0.5, 2.0);
+      auto uniform = [](const torch::Tensor& t, double lo, double hi) { t.copy_(lo + (hi - lo) * torch::rand_like(t)); };
+      uniform(bn->weight, 0.5, 1.5);
+      uniform(bn->bias, -0.2, 0.2);
+      uniform(bn->running_mean, -0.3, 0.3);
+      uniform(bn->running_var, 0.5, 2.0);
     }
 }
 
