@@ -1,6 +1,7 @@
 #include "models/batch_norm_fold.h"
 
 #include "models/classifier.h"
+#include "models/device.h"
 
 namespace entcam {
 
@@ -81,9 +82,7 @@ torch::Tensor InferenceCopy::predict(Classifier& model, const torch::Tensor& x) 
     copy_ = model.clone();
     torch::nn::Module& copy = *copy_->module();
     fold_batch_norms(copy);
-    if (cpu)
-      for (auto& p : copy.parameters())
-        if (p.dim() == 4) p.set_data(p.data().contiguous(torch::MemoryFormat::ChannelsLast));
+    if (cpu) make_weights_channels_last(copy);
     made_from_ = std::move(now);
   }
   return copy_->forward(cpu && x.dim() == 4 ? x.contiguous(torch::MemoryFormat::ChannelsLast) : x);

@@ -30,6 +30,12 @@ torch::Device parse_device(const std::string& text, const std::string& what) {
   throw InputError(what + " '" + text + "': expected auto, cpu, cuda or cuda:N");
 }
 
+void make_weights_channels_last(torch::nn::Module& net) {
+  torch::NoGradGuard no_grad;
+  for (auto& p : net.parameters())
+    if (p.dim() == 4) p.set_data(p.data().contiguous(torch::MemoryFormat::ChannelsLast));
+}
+
 void set_torch_threads(int threads) {
   if (threads > 0) torch::set_num_threads(threads);
 }

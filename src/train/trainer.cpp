@@ -239,11 +239,7 @@ TrainResult train(const TrainConfig& config_in, const TrainData& data) {
                 << data.num_classes << " classes\n";
   }
   model->to(device);
-  if (channels_last) {
-    torch::NoGradGuard ng;
-    for (auto& p : net.parameters())
-      if (p.dim() == 4) p.set_data(p.data().contiguous(torch::MemoryFormat::ChannelsLast));
-  }
+  if (channels_last) make_weights_channels_last(net);
 
   // Weight decay on conv/linear weights only; BatchNorm scales and biases are left alone.
   std::vector<torch::Tensor> decay, no_decay;
