@@ -70,7 +70,8 @@ def run_entcam(args, model_path, x_path, out):
     return seconds, method_seconds, maps
 
 
-def run_pgc(args, model, x):
+def import_pgc():
+    """The pytorch_grad_cam package from the checkout at $PGC_PATH (ttach stubbed if absent)."""
     sys.path.insert(0, os.environ["PGC_PATH"])
     try:
         import ttach  # noqa: F401  (pytorch-grad-cam imports it for test-time augmentation only)
@@ -82,18 +83,35 @@ def run_pgc(args, model, x):
         stub = types.ModuleType("ttach")
         stub.Compose = stub.HorizontalFlip = stub.Multiply = Unused
         sys.modules["ttach"] = stub
-    from pytorch_grad_cam import ScoreCAM
+    import pytorch_grad_cam
+    return pytorch_grad_cam
 
-    cam = ScoreCAM(model=model.net, target_layers=[model.net.layer4])
+
+def keep_layer_maps(cam, sign_correction=False):
+    """Makes `cam` append each layer-resolution map, before pytorch-grad-cam's ReLU and resize,
+    to the returned list (with the ReLU applied). sign_correction: first flip each image's map
+    whose minimum is larger in magnitude than its maximum (the rule of pytorch-grad-cam's
+    get_2d_projection_with_sign_correction, for EigenCAM's arbitrary SVD sign)."""
     raw = []
     inner = cam.get_cam_image
 
-    def keep(*a, **k):  # the layer-resolution map, before pytorch-grad-cam's ReLU and resize
+    def keep(*a, **k):
         out = inner(*a, **k)
-        raw.append(np.maximum(out, 0))
+        m = np.array(out)
+        if sign_correction:
+            flip = np.abs(m.min(axis=(1, 2))) > np.abs(m.max(axis=(1, 2)))
+            m[flip] = -m[flip]
+        raw.append(np.maximum(m, 0))
         return out
 
     cam.get_cam_image = keep
+    return raw
+
+
+def run_pgc(args, model, x):
+    ScoreCAM = import_pgc().ScoreCAM
+    cam = ScoreCAM(model=model.net, target_layers=[model.net.layer4])
+    raw = keep_layer_maps(cam)
     t0 = time.perf_counter()
     cam(input_tensor=x, targets=None)
     seconds = time.perf_counter() - t0
