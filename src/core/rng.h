@@ -13,12 +13,16 @@ namespace entcam {
 struct SplitMix64 {
   uint64_t state;
   explicit SplitMix64(uint64_t seed) : state(seed) {}
+  static constexpr uint64_t kGamma = 0x9E3779B97F4A7C15ULL;
   uint64_t next() {
-    uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
+    uint64_t z = (state += kGamma);
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
     return z ^ (z >> 31);
   }
+  // Jumps over the next `count` outputs in O(1) (each next() adds kGamma to the state), so
+  // parallel consumers of one stream can each start where a sequential one would.
+  void skip(uint64_t count) { state += count * kGamma; }
   // Uniform in [0, n) without modulo bias (rejection sampling); n > 0.
   uint64_t below(uint64_t n) {
     const uint64_t limit = UINT64_MAX - UINT64_MAX % n;

@@ -9,7 +9,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
+#include <map>
 #include <numeric>
+#include <tuple>
 
 #include "core/error.h"
 
@@ -112,63 +115,152 @@ struct Plan {
   bool deletion = false, insertion = false, masked = false;
 };
 
-FaithfulnessResult run(const ProbabilityModel& model, const torch::Tensor& image_in, const cv::Mat& map_in, int64_t cls,
-                       const FaithfulnessOptions& opt, Plan plan) {
-  check_inputs(image_in, map_in, model);
-  const cv::Mat map = map_in.isContinuous() ? map_in : map_in.clone();
+// The inputs of the maps' metrics, each distinct input once. Deletion from 0 pixels and
+// insertion of all of them are the image itself, deletion of all pixels is the baseline and
+// insertion of none the blurred image, for every map; two maps that order the pixels alike
+// share every curve input, and two equal maps share image * map as well.
+class InputList {
+ public:
+  enum Kind { kImage, kBaseline, kBlurred, kDeleted, kInserted, kMasked };
+  struct Input {
+    Kind kind;
+    int64_t source;  // kDeleted/kInserted: the order's index; kMasked: the map's index
+    int64_t count;   // kDeleted/kInserted: pixels changed
+  };
+  int64_t add(Kind kind, int64_t source = -1, int64_t count = 0) {
+    const auto key = std::make_tuple(int(kind), source, count);
+    auto [it, inserted] = slot_.emplace(key, int64_t(inputs_.size()));
+    if (inserted) inputs_.push_back({kind, source, count});
+    return it->second;
+  }
+  const std::vector<Input>& inputs() const { return inputs_; }
+
+ private:
+  std::map<std::tuple<int, int64_t, int64_t>, int64_t> slot_;
+  std::vector<Input> inputs_;
+};
+
+// Index of the first of `items` equal to items[i] (itself when none earlier is).
+template <class T, class Equal>
+std::vector<int64_t> first_equal(const std::vector<T>& items, Equal equal) {
+  std::vector<int64_t> first(items.size());
+  for (size_t i = 0; i < items.size(); ++i) {
+    first[i] = int64_t(i);
+    for (size_t j = 0; j < i; ++j)
+      if (first[j] == int64_t(j) && equal(items[j], items[i])) {
+        first[i] = int64_t(j);
+        break;
+      }
+  }
+  return first;
+}
+
+std::vector<FaithfulnessResult> run(const ProbabilityModel& model, const torch::Tensor& image_in,
+                                    const std::vector<cv::Mat>& maps_in, int64_t cls, const FaithfulnessOptions& opt,
+                                    Plan plan) {
+  std::vector<cv::Mat> maps;
+  for (const cv::Mat& m : maps_in) {
+    check_inputs(image_in, m, model);
+    maps.push_back(m.isContinuous() ? m : m.clone());
+  }
   const torch::Tensor image = image_in.to(torch::kFloat32).contiguous();
   const int64_t H = image.size(1), W = image.size(2), HW = H * W;
+  const std::vector<int64_t> counts = step_pixel_counts(HW, opt.steps);
 
   // rank[p] = position of pixel p in the order of decreasing saliency; the pixels changed
   // before step i are exactly those with rank < counts[i].
-  const std::vector<int64_t> order = saliency_order(map);
-  std::vector<int64_t> rank_v(static_cast<size_t>(HW));
-  for (int64_t j = 0; j < HW; ++j) rank_v[size_t(order[size_t(j)])] = j;
-  const torch::Tensor rank = torch::from_blob(rank_v.data(), {1, H, W}, torch::kInt64).clone().to(image.device());
-  const std::vector<int64_t> counts = step_pixel_counts(HW, opt.steps);
-  const int64_t n_points = int64_t(counts.size());
+  std::vector<std::vector<int64_t>> orders;
+  for (const cv::Mat& m : maps) orders.push_back(saliency_order(m));
+  const std::vector<int64_t> same_order = first_equal(orders, std::equal_to<>());
+  const std::vector<int64_t> same_map =
+      first_equal(maps, [](const cv::Mat& a, const cv::Mat& b) { return cv::norm(a, b, cv::NORM_INF) == 0; });
+  std::map<int64_t, torch::Tensor> rank;
+  auto rank_of = [&](int64_t order) -> const torch::Tensor& {
+    auto& r = rank[order];
+    if (!r.defined()) {
+      std::vector<int64_t> v(static_cast<size_t>(HW));
+      for (int64_t j = 0; j < HW; ++j) v[size_t(orders[size_t(order)][size_t(j)])] = j;
+      r = torch::from_blob(v.data(), {1, H, W}, torch::kInt64).clone().to(image.device());
+    }
+    return r;
+  };
+
+  InputList list;
+  using K = InputList::Kind;
+  auto deleted = [&](int64_t order, int64_t c) {
+    return c == 0 ? list.add(K::kImage) : c == HW ? list.add(K::kBaseline) : list.add(K::kDeleted, order, c);
+  };
+  auto inserted = [&](int64_t order, int64_t c) {
+    return c == 0 ? list.add(K::kBlurred) : c == HW ? list.add(K::kImage) : list.add(K::kInserted, order, c);
+  };
+  struct Slots {
+    std::vector<int64_t> deletion, insertion;
+    int64_t image = -1, masked = -1;
+  };
+  std::vector<Slots> slots(maps.size());
+  for (size_t i = 0; i < maps.size(); ++i) {
+    for (int64_t c : counts) {
+      if (plan.deletion) slots[i].deletion.push_back(deleted(same_order[i], c));
+      if (plan.insertion) slots[i].insertion.push_back(inserted(same_order[i], c));
+    }
+    if (plan.masked) slots[i].image = list.add(K::kImage), slots[i].masked = list.add(K::kMasked, same_map[i]);
+  }
 
   const torch::Tensor baseline = torch::full_like(image, opt.baseline);
   const torch::Tensor blurred = plan.insertion ? rise_blur(image, opt.blur_kernel, opt.blur_sigma) : torch::Tensor();
-  torch::Tensor masked;
+  torch::Tensor mean, sd;  // image * map is taken in [0,1] image space, then normalised again
   if (plan.masked) {
-    // Image * map in [0,1] image space, then normalised again for the network.
-    auto mean = torch::tensor(std::vector<float>(model.mean.begin(), model.mean.end())).view({3, 1, 1}).to(image.device());
-    auto sd = torch::tensor(std::vector<float>(model.std.begin(), model.std.end())).view({3, 1, 1}).to(image.device());
-    auto m = torch::from_blob(const_cast<float*>(map.ptr<float>(0)), {1, H, W}, torch::kFloat32).clone().to(image.device());
-    masked = ((image * sd + mean) * m - mean) / sd;
+    mean = torch::tensor(std::vector<float>(model.mean.begin(), model.mean.end())).view({3, 1, 1}).to(image.device());
+    sd = torch::tensor(std::vector<float>(model.std.begin(), model.std.end())).view({3, 1, 1}).to(image.device());
   }
-
-  // One list of inputs for all metrics: [deletion points][insertion points][image * map].
-  // Deletion's first point is the untouched image, which also gives Y.
-  const int64_t n_del = (plan.deletion || plan.masked) ? (plan.deletion ? n_points : 1) : 0;
-  const int64_t n_ins = plan.insertion ? n_points : 0;
-  const int64_t n_mask = plan.masked ? 1 : 0;
   auto make = [&](int64_t i) -> torch::Tensor {
-    if (i < n_del) return torch::where(rank < counts[size_t(i)], baseline, image);
-    i -= n_del;
-    if (i < n_ins) return torch::where(rank < counts[size_t(i)], image, blurred);
-    return masked;
+    const InputList::Input& in = list.inputs()[size_t(i)];
+    switch (in.kind) {
+      case K::kImage: return image;
+      case K::kBaseline: return baseline;
+      case K::kBlurred: return blurred;
+      case K::kDeleted: return torch::where(rank_of(in.source) < in.count, baseline, image);
+      case K::kInserted: return torch::where(rank_of(in.source) < in.count, image, blurred);
+      case K::kMasked: {
+        const cv::Mat& m = maps[size_t(in.source)];
+        auto mt = torch::from_blob(const_cast<float*>(m.ptr<float>(0)), {1, H, W}, torch::kFloat32).to(image.device());
+        return ((image * sd + mean) * mt - mean) / sd;
+      }
+    }
+    throw std::logic_error("faithfulness: unknown input kind");
   };
-  const std::vector<double> p = class_probabilities(model, n_del + n_ins + n_mask, cls, make);
+  const std::vector<double> p = class_probabilities(model, int64_t(list.inputs().size()), cls, make);
 
-  FaithfulnessResult r;
-  if (plan.deletion) {
-    r.deletion_curve.assign(p.begin(), p.begin() + n_del);
-    r.deletion_auc = trapezoid_auc(r.deletion_curve);
+  std::vector<FaithfulnessResult> results(maps.size());
+  auto curve = [&p](const std::vector<int64_t>& at) {
+    std::vector<double> c;
+    for (int64_t i : at) c.push_back(p[size_t(i)]);
+    return c;
+  };
+  for (size_t i = 0; i < maps.size(); ++i) {
+    FaithfulnessResult& r = results[i];
+    if (plan.deletion) {
+      r.deletion_curve = curve(slots[i].deletion);
+      r.deletion_auc = trapezoid_auc(r.deletion_curve);
+    }
+    if (plan.insertion) {
+      r.insertion_curve = curve(slots[i].insertion);
+      r.insertion_auc = trapezoid_auc(r.insertion_curve);
+    }
+    if (plan.masked) {
+      r.y = p[size_t(slots[i].image)];
+      r.o = p[size_t(slots[i].masked)];
+      // Y = 0 leaves the drop undefined; no drop is possible from zero, so count it as 0.
+      r.average_drop = r.y > 0 ? std::max(0.0, r.y - r.o) / r.y * 100.0 : 0.0;
+      r.increase_in_confidence = r.o > r.y ? 100.0 : 0.0;
+    }
   }
-  if (plan.insertion) {
-    r.insertion_curve.assign(p.begin() + n_del, p.begin() + n_del + n_ins);
-    r.insertion_auc = trapezoid_auc(r.insertion_curve);
-  }
-  if (plan.masked) {
-    r.y = p[0];
-    r.o = p.back();
-    // Y = 0 leaves the drop undefined; no drop is possible from zero, so count it as 0.
-    r.average_drop = r.y > 0 ? std::max(0.0, r.y - r.o) / r.y * 100.0 : 0.0;
-    r.increase_in_confidence = r.o > r.y ? 100.0 : 0.0;
-  }
-  return r;
+  return results;
+}
+
+FaithfulnessResult run(const ProbabilityModel& model, const torch::Tensor& image, const cv::Mat& map, int64_t cls,
+                       const FaithfulnessOptions& opt, Plan plan) {
+  return run(model, image, std::vector<cv::Mat>{map}, cls, opt, plan)[0];
 }
 
 }  // namespace
@@ -176,6 +268,12 @@ FaithfulnessResult run(const ProbabilityModel& model, const torch::Tensor& image
 FaithfulnessResult faithfulness(const ProbabilityModel& model, const torch::Tensor& image, const cv::Mat& map, int64_t cls,
                                 const FaithfulnessOptions& opt) {
   return run(model, image, map, cls, opt, Plan{true, true, true});
+}
+
+std::vector<FaithfulnessResult> faithfulness(const ProbabilityModel& model, const torch::Tensor& image,
+                                             const std::vector<cv::Mat>& maps, int64_t cls,
+                                             const FaithfulnessOptions& opt) {
+  return run(model, image, maps, cls, opt, Plan{true, true, true});
 }
 
 double deletion_auc(const ProbabilityModel& model, const torch::Tensor& image, const cv::Mat& map, int64_t cls,

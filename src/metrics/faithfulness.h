@@ -38,10 +38,18 @@ struct FaithfulnessResult {
 };
 
 // All four metrics of one image with their forward passes shared and batched
-// (2 * (steps + 1) + 1 inputs). `image` is the network input [3,H,W]; `map` a prepared
+// (2 * (steps + 1) inputs: the untouched image, deletion's first point, insertion's last and
+// the Y of average drop, is scored once). `image` is the network input [3,H,W]; `map` a prepared
 // CV_32F map of the same H x W in [0,1]; `cls` the class the map explains.
 FaithfulnessResult faithfulness(const ProbabilityModel& model, const torch::Tensor& image, const cv::Mat& map, int64_t cls,
                                 const FaithfulnessOptions& opt = {});
+// The same for several maps of one image (one per CAM method), each distinct input scored
+// once: every map's curves start or end at the image, the blurred image or the baseline;
+// maps that order the pixels alike have the same curves; equal maps, the same image * map.
+// Equal to one call per map up to the float rounding of a different batch composition.
+std::vector<FaithfulnessResult> faithfulness(const ProbabilityModel& model, const torch::Tensor& image,
+                                             const std::vector<cv::Mat>& maps, int64_t cls,
+                                             const FaithfulnessOptions& opt = {});
 
 // The single metrics, each from only the forward passes it needs.
 double deletion_auc(const ProbabilityModel& model, const torch::Tensor& image, const cv::Mat& map, int64_t cls,

@@ -262,29 +262,39 @@ ExplainRecords explain_stage(const ExperimentSettings& s, const DatasetRun& run,
       const bool faithful = s.faithfulness && (s.faithfulness_images == 0 || int64_t(item.index) < s.faithfulness_images);
       const bool roaded = s.road && (s.road_images == 0 || int64_t(item.index) < s.road_images);
       const auto checked_at = std::find(checked.begin(), checked.end(), int64_t(k));
+      std::vector<torch::Tensor> method_maps;  // [h,w] at the layer's resolution
+      std::vector<cv::Mat> prepared;           // at the image's size, for the perturbation metrics
+      for (const CamMethod* m : methods) {
+        method_maps.push_back(maps.at(m->id).maps[long(k)].contiguous());
+        if (faithful || roaded) {
+          const torch::Tensor& map = method_maps.back();
+          prepared.push_back(prepare_map(map.data_ptr<float>(), int(map.size(0)), int(map.size(1)), item.width,
+                                         item.height, item.id + "/" + m->id));
+        }
+      }
+      std::vector<FaithfulnessResult> faithfulness_of;  // one per method, their inputs scored together
+      if (faithful) {
+        const auto t0 = std::chrono::steady_clock::now();
+        faithfulness_of = faithfulness(prob, images[long(k)], prepared, item.explained, s.faithfulness_options);
+        part.seconds["faithfulness"] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      }
       for (size_t mi = 0; mi < methods.size(); ++mi) {
         const CamMethod* m = methods[mi];
-        const MethodMaps& mm = maps.at(m->id);
-        auto map = mm.maps[long(k)].contiguous();
+        const torch::Tensor& map = method_maps[mi];
         const float* p = map.data_ptr<float>();
         MethodRecord entry;
         entry.height = map.size(0);
         entry.width = map.size(1);
         entry.map.assign(p, p + map.numel());
-        entry.degenerate = bool(mm.degenerate[k]);
-        cv::Mat prepared;
-        if (faithful || roaded)
-          prepared = prepare_map(p, int(entry.height), int(entry.width), item.width, item.height, item.id + "/" + m->id);
+        entry.degenerate = bool(maps.at(m->id).degenerate[k]);
         if (faithful) {
-          const auto t0 = std::chrono::steady_clock::now();
-          FaithfulnessResult f = faithfulness(prob, images[long(k)], prepared, item.explained, s.faithfulness_options);
+          const FaithfulnessResult& f = faithfulness_of[mi];
           entry.scores = {{"deletion_auc", f.deletion_auc}, {"insertion_auc", f.insertion_auc},
                           {"average_drop", f.average_drop}, {"increase_in_confidence", f.increase_in_confidence}};
-          part.seconds["faithfulness"] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         }
         if (roaded) {
           const auto t0 = std::chrono::steady_clock::now();
-          const RoadResult r = road(prob, images[long(k)], prepared, item.explained, s.road_options,
+          const RoadResult r = road(prob, images[long(k)], prepared[mi], item.explained, s.road_options,
                                     mix_seed(s.seed, 11, uint64_t(item.sample) * 64 + mi));
           entry.scores["road_morf"] = r.morf;
           entry.scores["road_lerf"] = r.lerf;

@@ -265,6 +265,9 @@ TEST(Split, SplitMix64MatchesTheReferenceSequence) {
   EXPECT_EQ(r.next(), 6457827717110365317ULL);
   EXPECT_EQ(r.next(), 3203168211198807973ULL);
   EXPECT_EQ(r.next(), 9817491932198370423ULL);
+  SplitMix64 jumped(1234567);
+  jumped.skip(2);  // over the first two outputs above
+  EXPECT_EQ(jumped.next(), 9817491932198370423ULL);
 }
 
 TEST(Split, StratifiedSeventyThirtyReproducibleAndReused) {

@@ -117,8 +117,40 @@ TEST(Faithfulness, ForwardPassesAreBatched) {
   const auto image = torch::zeros({3, 8, 8});
   cv::Mat map(8, 8, CV_32FC1, cv::Scalar(0.3));
   faithfulness(linear_model(&calls, &inputs), image, map, 0);
-  EXPECT_EQ(inputs.load(), 65 + 65 + 1);
-  EXPECT_EQ(calls.load(), 5);  // ceil(131 / 32)
+  // 65 deletion and 65 insertion points and image * map; the untouched image (deletion's first
+  // point, insertion's last, and Y) is scored once.
+  EXPECT_EQ(inputs.load(), 65 + 65 + 1 - 1);
+  EXPECT_EQ(calls.load(), 5);  // ceil(130 / 32)
+}
+
+TEST(Faithfulness, SeveralMapsScoreEachDistinctInputOnce) {
+  // 8x8 pixels in 4 steps: 5 points per curve, 3 of them inside (16, 32, 48 pixels changed).
+  FaithfulnessOptions opt;
+  opt.steps = 4;
+  const auto image = torch::rand({3, 8, 8}, torch::TensorOptions().dtype(torch::kFloat32)) * 2 - 1;
+  cv::Mat a(8, 8, CV_32FC1), b(8, 8, CV_32FC1);
+  cv::randu(a, 0.0f, 1.0f);
+  cv::randu(b, 0.0f, 1.0f);
+  const cv::Mat half_b = b * 0.5;  // b's order, another image * map
+  const std::vector<cv::Mat> maps{a, b, a.clone(), half_b};
+  std::atomic<int> inputs{0};
+  const auto together = faithfulness(linear_model(nullptr, &inputs), image, maps, 0, opt);
+  // Image, baseline and blurred image; 2 x 3 inner points for each of the 2 orders; image * map
+  // for the 3 distinct maps.
+  EXPECT_EQ(inputs.load(), 3 + 2 * 6 + 3);
+  ASSERT_EQ(together.size(), maps.size());
+  for (size_t i = 0; i < maps.size(); ++i) {
+    const FaithfulnessResult alone = faithfulness(linear_model(), image, maps[i], 0, opt);
+    EXPECT_EQ(together[i].deletion_curve, alone.deletion_curve) << i;
+    EXPECT_EQ(together[i].insertion_curve, alone.insertion_curve) << i;
+    EXPECT_EQ(together[i].deletion_auc, alone.deletion_auc) << i;
+    EXPECT_EQ(together[i].insertion_auc, alone.insertion_auc) << i;
+    EXPECT_EQ(together[i].average_drop, alone.average_drop) << i;
+    EXPECT_EQ(together[i].o, alone.o) << i;
+  }
+  EXPECT_NE(together[0].deletion_curve, together[1].deletion_curve);
+  EXPECT_EQ(together[1].deletion_curve, together[3].deletion_curve);
+  EXPECT_NE(together[1].o, together[3].o);
 }
 
 TEST(Faithfulness, BadInputsAreErrors) {

@@ -196,6 +196,33 @@ TEST(Road, ScoresMatchReferenceOnTorchScriptModel) {
   }
 }
 
+TEST(Road, ParallelImputationsDrawTheNoiseOfTheSequentialOrder) {
+  // road() imputes its 2 x 3 copies in parallel; each must carry the noise a single
+  // SplitMix64(seed) stream gives in the order MoRF then LeRF, percentiles ascending.
+  const auto img = test::load_npy_tensor(sanity_fixture("impute_image.npy"));  // [3,9,11]
+  cv::Mat map(int(img.size(1)), int(img.size(2)), CV_32F);
+  cv::randu(map, 0.0f, 1.0f);
+  RoadOptions opt;
+  opt.percentiles = {20, 50, 80};
+  opt.noise = 0.3;
+  std::vector<torch::Tensor> seen;
+  ProbabilityModel recorder;
+  recorder.probabilities = [&seen](const torch::Tensor& batch) {
+    for (int64_t i = 0; i < batch.size(0); ++i) seen.push_back(batch[i].clone());
+    return torch::full({batch.size(0), 2}, 0.5f);
+  };
+  road(recorder, img, map, 0, opt, 42);
+  SplitMix64 stream(42);
+  size_t i = 0;
+  for (bool morf : {true, false})
+    for (double p : opt.percentiles) {
+      ASSERT_LT(i, seen.size());
+      EXPECT_TRUE(torch::equal(seen[i++], noisy_linear_impute(img, road_removal_mask(map, p, morf), opt.noise, stream)))
+          << (morf ? "MoRF " : "LeRF ") << p;
+    }
+  EXPECT_EQ(i, seen.size());
+}
+
 // ---------------------------------------------------------------- sanity checks
 
 TEST(Sanity, XceptionCascadeGoesFromTheClassifierDown) {
