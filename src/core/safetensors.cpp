@@ -123,12 +123,17 @@ const SafeTensorInfo& SafeTensorsFile::info(const std::string& key) const {
 }
 
 std::vector<float> SafeTensorsFile::read_f32(const std::string& key) const {
+  std::vector<float> out(static_cast<size_t>(info(key).numel()));
+  read_f32_into(key, out.data());
+  return out;
+}
+
+void SafeTensorsFile::read_f32_into(const std::string& key, float* out) const {
   const SafeTensorInfo& t = info(key);
   const size_t n = static_cast<size_t>(t.numel());
   const char* src = bytes_.data() + data_start_ + t.begin;
-  std::vector<float> out(n);
   if (t.dtype == "F32") {
-    std::memcpy(out.data(), src, n * 4);
+    std::memcpy(out, src, n * 4);
   } else if (t.dtype == "F64") {
     for (size_t i = 0; i < n; ++i) { double v; std::memcpy(&v, src + 8 * i, 8); out[i] = static_cast<float>(v); }
   } else if (t.dtype == "F16") {
@@ -144,7 +149,6 @@ std::vector<float> SafeTensorsFile::read_f32(const std::string& key) const {
   } else {  // I32
     for (size_t i = 0; i < n; ++i) { int32_t v; std::memcpy(&v, src + 4 * i, 4); out[i] = static_cast<float>(v); }
   }
-  return out;
 }
 
 std::string encode_safetensors(const std::vector<SafeTensorView>& tensors,

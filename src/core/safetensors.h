@@ -30,6 +30,8 @@ class SafeTensorsFile {
   bool contains(const std::string& key) const { return tensors_.count(key) > 0; }
   const SafeTensorInfo& info(const std::string& key) const;
   std::vector<float> read_f32(const std::string& key) const;
+  // The same into `out`, which has room for the tensor's numel() floats.
+  void read_f32_into(const std::string& key, float* out) const;
   const std::string& name() const { return name_; }
 
  private:

@@ -41,9 +41,9 @@ void read_metadata_int(const std::map<std::string, std::string>& meta, const std
 }
 
 torch::Tensor tensor_from(const SafeTensorsFile& file, const std::string& key) {
-  const auto& info = file.info(key);
-  std::vector<float> values = file.read_f32(key);
-  return torch::from_blob(values.data(), info.shape, torch::kFloat32).clone();
+  torch::Tensor t = torch::empty(file.info(key).shape, torch::kFloat32);
+  file.read_f32_into(key, t.data_ptr<float>());
+  return t;
 }
 
 LoadReport load_state(torch::nn::Module& module, const SafeTensorsFile& file,

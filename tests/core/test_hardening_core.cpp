@@ -37,6 +37,23 @@ TEST(Issue13Core, Case06_AFolderWhereAFileIsExpectedIsNamed) {
   EXPECT_EQ(error_of([&] { read_npy(dir.path()); }), dir.path().string() + ": is a folder; expected a file");
 }
 
+TEST(ReadFile, WholeFilesOfKnownAndUnknownSize) {
+  test::TempDir dir;
+  // A file over one 64 KiB chunk with every byte value, read in one piece.
+  std::string bytes(200000, '\0');
+  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = char((i * 7919) % 256);
+  write_file_atomic(dir.path() / "big.bin", bytes);
+  EXPECT_EQ(read_file(dir.path() / "big.bin"), bytes);
+  write_file_atomic(dir.path() / "empty.bin", "");
+  EXPECT_EQ(read_file(dir.path() / "empty.bin"), "");
+  // /proc files report size 0 yet have content: read on to the end.
+  const std::string status = read_file("/proc/self/status");
+  EXPECT_EQ(status.rfind("Name:", 0), 0u);
+  EXPECT_NE(status.find("\nPid:"), std::string::npos);
+  EXPECT_EQ(error_of([&] { read_file(dir.path() / "missing.bin"); }),
+            (dir.path() / "missing.bin").string() + ": cannot open for reading (No such file or directory)");
+}
+
 TEST(Issue13Core, Case12_NpyHeaderKeysAreFoundOnlyWhereKeysAre) {
   // 'descr' inside another value used to be taken for the key: '<f8' was read, and the
   // 4 data bytes were then "truncated"
