@@ -7,12 +7,14 @@
 //   build/bench/bench_explain [--entcam build/bin/entcam] [--batch 8] [--size 299] [--threads N] [--repeats 3]
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <string>
+#include <thread>
 
 #include "cam/methods.h"
 #include "core/npy.h"
@@ -28,7 +30,9 @@ static double seconds_since(Clock::time_point t) { return std::chrono::duration<
 
 int main(int argc, char** argv) {
   int64_t batch = 8, size = 299, repeats = 3;
-  int threads = torch::get_num_threads();
+  // entcam's own default (all hardware threads), not LibTorch's (physical cores as cpuinfo
+  // counts them: 1 on some 2-vCPU machines).
+  int threads = int(std::max(1u, std::thread::hardware_concurrency()));
   std::string entcam = (fs::read_symlink("/proc/self/exe").parent_path().parent_path() / "bin" / "entcam").string();
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--batch")) batch = std::stoll(argv[i + 1]);
