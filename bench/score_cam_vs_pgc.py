@@ -118,16 +118,22 @@ def run_pgc(args, model, x):
     return seconds, raw[-1]
 
 
-def main():
+def parse_bench_args(images, size):
+    """The options both pytorch-grad-cam benchmarks take; sets torch's threads and seed."""
     p = argparse.ArgumentParser()
     p.add_argument("--entcam", default=os.path.join(os.path.dirname(__file__), "..", "build", "bin", "entcam"))
-    p.add_argument("--images", type=int, default=4)
-    p.add_argument("--size", type=int, default=128)
+    p.add_argument("--images", type=int, default=images)
+    p.add_argument("--size", type=int, default=size)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--repeats", type=int, default=1, help="best of N for each side")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
+    return args
+
+
+def main():
+    args = parse_bench_args(images=4, size=128)
     model = FeaturesHead(torchvision.models.resnet18()).eval()
     mean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
     std = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)

@@ -19,7 +19,6 @@ tests/fixtures/make_fixtures.py, written as a safetensors file that entcam loads
   PGC_PATH=/path/to/pytorch-grad-cam /usr/bin/python3 bench/seven_methods_vs_pgc.py \
       [--entcam build/bin/entcam] [--images 8] [--size 299] [--threads 2] [--repeats 1]
 """
-import argparse
 import json
 import os
 import subprocess
@@ -33,7 +32,7 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "fixtures"))
-from score_cam_vs_pgc import import_pgc, keep_layer_maps, normalised  # noqa: E402
+from score_cam_vs_pgc import import_pgc, keep_layer_maps, normalised, parse_bench_args  # noqa: E402
 from make_fixtures import Xception, randomize_bn, save_safetensors  # noqa: E402
 
 # entcam method id -> pytorch-grad-cam class name
@@ -71,15 +70,7 @@ def run_pgc(model, x):
 
 
 def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--entcam", default=os.path.join(HERE, "..", "build", "bin", "entcam"))
-    p.add_argument("--images", type=int, default=8)
-    p.add_argument("--size", type=int, default=299)
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--repeats", type=int, default=1, help="best of N for each side")
-    args = p.parse_args()
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
+    args = parse_bench_args(images=8, size=299)
     model = Xception(1000)
     randomize_bn(model)
     model.eval()
