@@ -174,9 +174,9 @@ std::vector<FaithfulnessResult> run(const ProbabilityModel& model, const torch::
   const std::vector<int64_t> same_order = first_equal(orders, std::equal_to<>());
   const std::vector<int64_t> same_map =
       first_equal(maps, [](const cv::Mat& a, const cv::Mat& b) { return cv::norm(a, b, cv::NORM_INF) == 0; });
-  std::map<int64_t, torch::Tensor> rank;
+  std::vector<torch::Tensor> rank(orders.size());  // made for the orders that need one
   auto rank_of = [&](int64_t order) -> const torch::Tensor& {
-    auto& r = rank[order];
+    torch::Tensor& r = rank[size_t(order)];
     if (!r.defined()) {
       std::vector<int64_t> v(static_cast<size_t>(HW));
       for (int64_t j = 0; j < HW; ++j) v[size_t(orders[size_t(order)][size_t(j)])] = j;
@@ -195,15 +195,16 @@ std::vector<FaithfulnessResult> run(const ProbabilityModel& model, const torch::
   };
   struct Slots {
     std::vector<int64_t> deletion, insertion;
-    int64_t image = -1, masked = -1;
+    int64_t masked = -1;
   };
+  const int64_t image_slot = list.add(K::kImage);  // Y of average drop, and where the curves meet the image
   std::vector<Slots> slots(maps.size());
   for (size_t i = 0; i < maps.size(); ++i) {
     for (int64_t c : counts) {
       if (plan.deletion) slots[i].deletion.push_back(deleted(same_order[i], c));
       if (plan.insertion) slots[i].insertion.push_back(inserted(same_order[i], c));
     }
-    if (plan.masked) slots[i].image = list.add(K::kImage), slots[i].masked = list.add(K::kMasked, same_map[i]);
+    if (plan.masked) slots[i].masked = list.add(K::kMasked, same_map[i]);
   }
 
   const torch::Tensor baseline = torch::full_like(image, opt.baseline);
@@ -248,7 +249,7 @@ std::vector<FaithfulnessResult> run(const ProbabilityModel& model, const torch::
       r.insertion_auc = trapezoid_auc(r.insertion_curve);
     }
     if (plan.masked) {
-      r.y = p[size_t(slots[i].image)];
+      r.y = p[size_t(image_slot)];
       r.o = p[size_t(slots[i].masked)];
       // Y = 0 leaves the drop undefined; no drop is possible from zero, so count it as 0.
       r.average_drop = r.y > 0 ? std::max(0.0, r.y - r.o) / r.y * 100.0 : 0.0;

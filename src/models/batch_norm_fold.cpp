@@ -52,14 +52,9 @@ std::optional<BatchNormTensors> batch_norm_tensors(torch::nn::Module& m) {
   return std::nullopt;
 }
 
-int64_t fold_batch_norms(torch::nn::Module& net) {
-  int64_t count = 0;
+void fold_batch_norms(torch::nn::Module& net) {
   for (const auto& m : net.modules(/*include_self=*/true))
-    if (auto* bn = m->as<FoldableBatchNorm2dImpl>()) {
-      bn->fold();
-      ++count;
-    }
-  return count;
+    if (auto* bn = m->as<FoldableBatchNorm2dImpl>()) bn->fold();
 }
 
 std::vector<InferenceCopy::Version> InferenceCopy::versions(torch::nn::Module& net) {

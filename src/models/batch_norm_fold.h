@@ -51,8 +51,8 @@ struct BatchNormTensors {
 };
 std::optional<BatchNormTensors> batch_norm_tensors(torch::nn::Module& m);
 
-// Folds every FoldableBatchNorm2d below `net`; returns how many.
-int64_t fold_batch_norms(torch::nn::Module& net);
+// Folds every FoldableBatchNorm2d below `net`.
+void fold_batch_norms(torch::nn::Module& net);
 
 // The inference copy behind Classifier::predict for LibTorch modules: a clone() of the model
 // with its batch norms folded and, on the CPU, channels-last weights and inputs (oneDNN runs
