@@ -10,8 +10,18 @@
 namespace entcam {
 namespace {
 
-// Maps of every method for all images (in batches), each prepared at the input's size and
-// normalised as Quantus does: maps[method][image].
+// A method's maps [N,h,w] prepared at the input's size W x H and normalised as Quantus does.
+std::vector<cv::Mat> prepared(const std::string& id, const torch::Tensor& maps, int64_t W, int64_t H) {
+  std::vector<cv::Mat> out;
+  const int64_t h = maps.size(1), w = maps.size(2);
+  for (int64_t b = 0; b < maps.size(0); ++b) {
+    const torch::Tensor one = maps[b].contiguous();
+    out.push_back(abs_normalized_by_max(prepare_map(one.data_ptr<float>(), int(h), int(w), int(W), int(H), id)));
+  }
+  return out;
+}
+
+// Maps of every method for all images (in batches), prepared: maps[method][image].
 std::map<std::string, std::vector<cv::Mat>> prepared_maps(Classifier& model, const torch::Tensor& input,
                                                           const torch::Tensor& classes, const std::string& layer,
                                                           const std::vector<const CamMethod*>& methods,
@@ -23,15 +33,28 @@ std::map<std::string, std::vector<cv::Mat>> prepared_maps(Classifier& model, con
     const int64_t end = std::min(N, start + bs);
     const torch::Tensor x = input.slice(0, start, end).to(model.device());
     const LayerCapture cap = capture_layer(model, x, layer, classes.slice(0, start, end));
-    const auto maps = run_methods(cap, methods, opt.cam, &model);
-    for (const auto& [id, mm] : maps) {
-      const int64_t h = mm.maps.size(1), w = mm.maps.size(2);
-      for (int64_t b = 0; b < mm.maps.size(0); ++b) {
-        const torch::Tensor one = mm.maps[b].contiguous();
-        out[id].push_back(abs_normalized_by_max(prepare_map(one.data_ptr<float>(), int(h), int(w), int(W), int(H), id)));
-      }
+    for (const auto& [id, mm] : run_methods(cap, methods, opt.cam, &model)) {
+      std::vector<cv::Mat> batch = prepared(id, mm.maps, W, H);
+      out[id].insert(out[id].end(), batch.begin(), batch.end());
     }
   }
+  return out;
+}
+
+// The original maps: `known` when it holds every method's, else computed.
+std::map<std::string, std::vector<cv::Mat>> original_maps(Classifier& model, const torch::Tensor& input,
+                                                          const torch::Tensor& classes, const std::string& layer,
+                                                          const std::vector<const CamMethod*>& methods,
+                                                          const SanityOptions& opt,
+                                                          const std::map<std::string, torch::Tensor>& known) {
+  const bool all_known = std::all_of(methods.begin(), methods.end(), [&](const CamMethod* m) {
+    const auto it = known.find(m->id);
+    return it != known.end() && it->second.dim() == 3 && it->second.size(0) == input.size(0);
+  });
+  if (!all_known) return prepared_maps(model, input, classes, layer, methods, opt);
+  std::map<std::string, std::vector<cv::Mat>> out;
+  for (const CamMethod* m : methods)
+    out[m->id] = prepared(m->id, known.at(m->id).to(torch::kCPU, torch::kFloat), input.size(3), input.size(2));
   return out;
 }
 
@@ -54,7 +77,8 @@ int64_t random_other_class(int64_t cls, int64_t num_classes, uint64_t seed, uint
 
 SanityResult sanity_checks(const Classifier& model, const torch::Tensor& input, const torch::Tensor& classes_in,
                            const std::vector<uint64_t>& image_keys, const std::string& layer,
-                           const std::vector<const CamMethod*>& methods, const SanityOptions& opt) {
+                           const std::vector<const CamMethod*>& methods, const SanityOptions& opt,
+                           const std::map<std::string, torch::Tensor>& known_maps) {
   model.check_layer(layer);
   const int64_t N = input.size(0);
   const torch::Tensor classes = classes_in.to(torch::kCPU, torch::kLong).contiguous();
@@ -65,7 +89,7 @@ SanityResult sanity_checks(const Classifier& model, const torch::Tensor& input, 
 
   // Everything runs on a copy: the randomisations below never touch `model`.
   std::unique_ptr<Classifier> copy = model.clone();
-  const auto original = prepared_maps(*copy, input, classes, layer, methods, opt);
+  const auto original = original_maps(*copy, input, classes, layer, methods, opt, known_maps);
 
   if (opt.random_logit) {
     const int64_t C = copy->num_classes();

@@ -48,8 +48,12 @@ struct SanityResult {
 // min-max normalised), then as Quantus: |a| / max|a|. `image_keys` (one per image, e.g. the
 // dataset sample index) seed the random other class. A layer without parameters leaves the
 // model as it was: its step repeats the previous values without recomputing the maps.
+// `known_maps`: the methods' maps [N,h,w] for exactly these images and classes, as
+// run_methods returned them (the explain stage has them already); computed when a method's
+// are missing.
 SanityResult sanity_checks(const Classifier& model, const torch::Tensor& input, const torch::Tensor& classes,
                            const std::vector<uint64_t>& image_keys, const std::string& layer,
-                           const std::vector<const CamMethod*>& methods, const SanityOptions& opt);
+                           const std::vector<const CamMethod*>& methods, const SanityOptions& opt,
+                           const std::map<std::string, torch::Tensor>& known_maps = {});
 
 }  // namespace entcam

@@ -242,8 +242,10 @@ ExplainRecords explain_stage(const ExperimentSettings& s, const DatasetRun& run,
       so.cam = options;
       so.images_per_pass = s.cam_batch;
       so.seed = mix_seed(s.seed, 10);
+      std::map<std::string, torch::Tensor> known;  // the maps just computed: not again
+      for (const auto& [id, mm] : maps) known[id] = mm.maps.index_select(0, which.cpu());
       sanity = sanity_checks(model, cb.capture.input.index_select(0, which), cb.capture.classes.index_select(0, which),
-                             keys, layer, methods, so);
+                             keys, layer, methods, so, known);
       part.mprt_layers = sanity.layers;
       part.seconds["sanity"] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     }

@@ -342,5 +342,48 @@ TEST(Sanity, GradientFreeMapsSurviveRandomisationUntilTheirLayer_XceptionMini) {
   expect_sanity_behaviour(*model, x, "block3");
 }
 
+
+// The explain stage passes the maps it has just computed: the checks use them as the originals
+// (no second computation) and, being the same maps, get the same values.
+TEST(Sanity, KnownOriginalMapsAreUsedInsteadOfRecomputed) {
+  auto model = load_classifier("torchscript:" + sanity_fixture("tiny.pt"));
+  const auto x = test::load_npy_tensor(sanity_fixture("road_input.npy"));
+  const auto methods = parse_method_list("grad_cam,eigen_cam,score_cam");
+  torch::Tensor classes;
+  {
+    torch::NoGradGuard g;
+    classes = model->forward(x).argmax(1);
+  }
+  std::vector<uint64_t> keys;
+  for (int64_t i = 0; i < x.size(0); ++i) keys.push_back(uint64_t(7 + i));
+  SanityOptions opt;
+  opt.images_per_pass = x.size(0);
+  const SanityResult computed = sanity_checks(*model, x, classes, keys, "features", methods, opt);
+  std::map<std::string, torch::Tensor> known;
+  for (const auto& [id, mm] : run_methods(capture_layer(*model, x, "features", classes), methods, opt.cam, model.get()))
+    known[id] = mm.maps;
+  const SanityResult reused = sanity_checks(*model, x, classes, keys, "features", methods, opt, known);
+  for (const CamMethod* m : methods) {
+    const auto &a = computed.methods.at(m->id), &b = reused.methods.at(m->id);
+    ASSERT_EQ(a.random_logit_ssim.size(), size_t(x.size(0)));
+    for (size_t i = 0; i < a.random_logit_ssim.size(); ++i)
+      EXPECT_NEAR(a.random_logit_ssim[i], b.random_logit_ssim[i], 1e-6) << m->id;
+    for (size_t step = 0; step < a.ssim.size(); ++step)
+      for (size_t i = 0; i < a.ssim[step].size(); ++i) EXPECT_NEAR(a.ssim[step][i], b.ssim[step][i], 1e-6) << m->id;
+  }
+  // Given Eigen-CAM's maps as Grad-CAM's originals, Grad-CAM's values are Eigen-CAM's
+  // originals against Grad-CAM's recomputed maps: they change.
+  known["grad_cam"] = known.at("eigen_cam");
+  const SanityResult swapped = sanity_checks(*model, x, classes, keys, "features", methods, opt, known);
+  double moved = 0;
+  for (size_t i = 0; i < size_t(x.size(0)); ++i)
+    moved += std::fabs(swapped.methods.at("grad_cam").random_logit_ssim[i] - computed.methods.at("grad_cam").random_logit_ssim[i]);
+  EXPECT_GT(moved, 1e-3);
+  // A method missing from `known`: all originals are computed.
+  known.erase("score_cam");
+  const SanityResult partly = sanity_checks(*model, x, classes, keys, "features", methods, opt, known);
+  EXPECT_EQ(partly.methods.at("grad_cam").random_logit_ssim, computed.methods.at("grad_cam").random_logit_ssim);
+}
+
 }  // namespace
 }  // namespace entcam
