@@ -125,8 +125,9 @@ def results_block(run_dir, report, dataset, repo):
         os.makedirs(os.path.join(repo, "docs"), exist_ok=True)
         shutil.copyfile(mprt, os.path.join(repo, "docs", "quickstart-mprt.png"))
         lines.append("")
-        lines.append("The MPRT curves (`figures/mprt-" + dataset + ".png`): each method's SSIM to its original map as "
-                     "the layers are randomised from the classifier down, with 95% CI bands:")
+        lines.append("The MPRT curves (`figures/mprt-" + dataset + ".png`, also as PDF and SVG): one panel per method, "
+                     "its SSIM to its original map as the layers are randomised from the classifier down, with the 95% "
+                     "CI band:")
         lines.append("")
         lines.append("![quickstart MPRT curves](docs/quickstart-mprt.png)")
     timing = report.get("timing", {})

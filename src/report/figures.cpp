@@ -61,6 +61,34 @@ double draw_text(cairo_t* cr, const std::string& text, double x, double y, doubl
   return h;
 }
 
+// The width of `text` as draw_text would set it.
+double text_width(const std::string& text, double size) {
+  cairo_surface_t* s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, 1, 1);
+  cairo_t* cr = cairo_create(s);
+  PangoLayout* layout = pango_cairo_create_layout(cr);
+  PangoFontDescription* font = pango_font_description_new();
+  pango_font_description_set_family(font, kFontFamily);
+  pango_font_description_set_absolute_size(font, size * PANGO_SCALE);
+  pango_layout_set_font_description(layout, font);
+  pango_layout_set_text(layout, text.c_str(), -1);
+  int w = 0, h = 0;
+  pango_layout_get_pixel_size(layout, &w, &h);
+  pango_font_description_free(font);
+  g_object_unref(layout);
+  cairo_destroy(cr);
+  cairo_surface_destroy(s);
+  return w;
+}
+
+// Text read bottom to top whose end is at (x, y), hanging below it: x labels under a plot.
+void draw_text_upwards(cairo_t* cr, const std::string& text, double x, double y, double size, const Rgb& colour) {
+  cairo_save(cr);
+  cairo_translate(cr, x, y);
+  cairo_rotate(cr, -M_PI / 2);
+  draw_text(cr, text, 0, -0.62 * size, size, colour, false, 0, Align::right);
+  cairo_restore(cr);
+}
+
 // A BGR image as a cairo surface (cairo owns the pixels, so PDF/SVG output may keep it).
 cairo_surface_t* to_surface(const cv::Mat& bgr) {
   cairo_surface_t* s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, bgr.cols, bgr.rows);
@@ -335,6 +363,136 @@ Drawing bar_drawing(const std::string& metric, const std::vector<std::pair<std::
   return d;
 }
 
+Drawing curve_panels_drawing(const CurvePanels& figure) {
+  const std::string title = figure.title, subtitle = figure.subtitle;
+  const std::vector<std::string> steps = figure.steps;
+  const std::vector<CurveSeries> series = figure.series;
+  const size_t n = series.size();
+  const size_t mark = size_t(std::find(steps.begin(), steps.end(), figure.marked) - steps.begin());
+  const int cols = int(std::clamp<size_t>(n, 1, 4)), rows = int((std::max<size_t>(n, 1) + cols - 1) / cols);
+  const double left = 58, top = 80, right = 16, panel_w = std::max(190.0, 10.0 * double(steps.size())), panel_h = 118,
+               panel_title = 20, gap_x = 18, gap_y = 16, tick_size = 8.5;
+  // Step names go under the panels with no panel below them; a row makes room for them when
+  // it has such a panel.
+  auto has_labels = [n, cols](size_t k) { return k + size_t(cols) >= n; };
+  double label_h = 0;
+  for (const auto& s : steps) label_h = std::max(label_h, text_width(s, tick_size) + 10);
+  std::vector<double> row_top{top};
+  for (int r = 0; r < rows; ++r)
+    row_top.push_back(row_top.back() + panel_title + panel_h + gap_y +
+                      (has_labels(std::min(n - 1, size_t(r + 1) * cols - 1)) ? label_h : 0.0));
+  Drawing d;
+  d.png_scale = 2;
+  d.width = left + cols * panel_w + (cols - 1) * gap_x + right;
+  d.height = row_top.back();
+  // y from min(0, the lowest CI bound) rounded down to a tenth, to 1 (the original map itself).
+  double lo = 0;
+  for (const auto& s : series)
+    for (const auto& p : s.points)
+      if (std::isfinite(p.ci_lo)) lo = std::min(lo, p.ci_lo);
+  lo = std::floor(lo * 10.0) / 10.0;
+  d.paint = [=](cairo_t* cr) {
+    draw_text(cr, title, 12, 10, 16, kInk, true);
+    draw_text(cr, subtitle, 12, 34, 11, kMuted);
+    auto x_of = [&](double x0, size_t i) {
+      return x0 + (steps.size() <= 1 ? panel_w / 2 : double(i) * panel_w / double(steps.size() - 1));
+    };
+    auto y_of = [&](double y0, double v) { return y0 + (1.0 - std::clamp(v, lo, 1.0)) / (1.0 - lo) * panel_h; };
+    auto trace = [&](double x0, double y0, const std::vector<Summary>& pts, double Summary::*field) {
+      bool open = false;
+      for (size_t i = 0; i < pts.size() && i < steps.size(); ++i) {
+        const double v = pts[i].*field;
+        if (!std::isfinite(v)) {
+          open = false;
+          continue;
+        }
+        open ? cairo_line_to(cr, x_of(x0, i), y_of(y0, v)) : cairo_move_to(cr, x_of(x0, i), y_of(y0, v));
+        open = true;
+      }
+    };
+    for (size_t k = 0; k < n; ++k) {
+      const int r = int(k) / cols, c = int(k) % cols;
+      const double x0 = left + c * (panel_w + gap_x), y0 = row_top[size_t(r)] + panel_title;
+      const auto& pts = series[k].points;
+      double last = std::nan("");
+      for (const auto& p : pts) last = std::isfinite(p.mean) ? p.mean : last;
+      char value[32];
+      std::snprintf(value, sizeof value, "  %.2f", last);
+      draw_text(cr, series[k].label + (std::isfinite(last) ? value : ""), x0, y0 - panel_title + 2, 11.5, kInk, true,
+                panel_w);
+      // Frame, grid lines every 0.5 and the zero line.
+      set_colour(cr, kGridLine);
+      cairo_set_line_width(cr, 0.7);
+      for (double v = std::ceil(lo * 2) / 2; v <= 1.0 + 1e-9; v += 0.5) {
+        cairo_move_to(cr, x0, y_of(y0, v));
+        cairo_line_to(cr, x0 + panel_w, y_of(y0, v));
+      }
+      for (size_t i = 0; i < steps.size(); ++i) {
+        cairo_move_to(cr, x_of(x0, i), y0 + panel_h);
+        cairo_line_to(cr, x_of(x0, i), y0 + panel_h + 3);
+      }
+      cairo_stroke(cr);
+      if (mark < steps.size()) {
+        const double dash[] = {3.0, 2.5};
+        cairo_set_dash(cr, dash, 2, 0);
+        set_colour(cr, kBestBar);
+        cairo_set_line_width(cr, 1.0);
+        cairo_move_to(cr, x_of(x0, mark), y0);
+        cairo_line_to(cr, x_of(x0, mark), y0 + panel_h);
+        cairo_stroke(cr);
+        cairo_set_dash(cr, nullptr, 0, 0);
+        cairo_set_line_width(cr, 0.7);
+      }
+      set_colour(cr, kMuted);
+      cairo_rectangle(cr, x0, y0, panel_w, panel_h);
+      cairo_stroke(cr);
+      if (c == 0)
+        for (double v = std::ceil(lo * 2) / 2; v <= 1.0 + 1e-9; v += 0.5) {
+          char t[16];
+          std::snprintf(t, sizeof t, "%g", std::fabs(v) < 1e-9 ? 0.0 : v);
+          draw_text(cr, t, x0 - 5, y_of(y0, v) - 6, 9.5, kMuted, false, 0, Align::right);
+        }
+      if (has_labels(k))
+        for (size_t i = 0; i < steps.size(); ++i) draw_text_upwards(cr, steps[i], x_of(x0, i), y0 + panel_h + 6, tick_size, kMuted);
+      // The other series for context, then this one's CI band, mean line and points.
+      cairo_save(cr);
+      cairo_rectangle(cr, x0, y0 - 3, panel_w, panel_h + 6);
+      cairo_clip(cr);
+      cairo_set_line_width(cr, 0.8);
+      set_colour(cr, kMuted, 0.25);
+      for (size_t o = 0; o < n; ++o)
+        if (o != k) {
+          trace(x0, y0, series[o].points, &Summary::mean);
+          cairo_stroke(cr);
+        }
+      for (size_t i = 0; i + 1 < pts.size() && i + 1 < steps.size(); ++i) {
+        const Summary &a = pts[i], &b = pts[i + 1];
+        if (!std::isfinite(a.ci_lo) || !std::isfinite(a.ci_hi) || !std::isfinite(b.ci_lo) || !std::isfinite(b.ci_hi))
+          continue;
+        cairo_move_to(cr, x_of(x0, i), y_of(y0, a.ci_hi));
+        cairo_line_to(cr, x_of(x0, i + 1), y_of(y0, b.ci_hi));
+        cairo_line_to(cr, x_of(x0, i + 1), y_of(y0, b.ci_lo));
+        cairo_line_to(cr, x_of(x0, i), y_of(y0, a.ci_lo));
+        cairo_close_path(cr);
+      }
+      set_colour(cr, kBar, 0.22);
+      cairo_fill(cr);
+      set_colour(cr, kBar);
+      cairo_set_line_width(cr, 1.8);
+      cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
+      trace(x0, y0, pts, &Summary::mean);
+      cairo_stroke(cr);
+      for (size_t i = 0; i < pts.size() && i < steps.size(); ++i)
+        if (std::isfinite(pts[i].mean)) {
+          cairo_arc(cr, x_of(x0, i), y_of(y0, pts[i].mean), 1.9, 0, 2 * M_PI);
+          cairo_fill(cr);
+        }
+      cairo_restore(cr);
+    }
+  };
+  return d;
+}
+
 }  // namespace
 
 std::string render_grid(const std::vector<GridRow>& rows, const std::vector<std::string>& methods, FigureFormat format,
@@ -357,6 +515,14 @@ void write_bar_chart(const std::filesystem::path& stem, const std::string& metri
   write_all(stem, bar_drawing(metric, methods));
 }
 
+std::string render_curve_panels(const CurvePanels& figure, FigureFormat format) {
+  return render(curve_panels_drawing(figure), format);
+}
+
+void write_curve_panels(const std::filesystem::path& stem, const CurvePanels& figure) {
+  write_all(stem, curve_panels_drawing(figure));
+}
+
 cv::Mat draw_grid(const std::vector<GridRow>& rows, const std::vector<std::string>& methods, int cell) {
   return to_mat(grid_drawing(rows, methods, cell));
 }
@@ -364,6 +530,8 @@ cv::Mat draw_grid(const std::vector<GridRow>& rows, const std::vector<std::strin
 cv::Mat draw_bar_chart(const std::string& metric, const std::vector<std::pair<std::string, Summary>>& methods) {
   return to_mat(bar_drawing(metric, methods));
 }
+
+cv::Mat draw_curve_panels(const CurvePanels& figure) { return to_mat(curve_panels_drawing(figure)); }
 
 void write_png(const std::filesystem::path& path, const cv::Mat& image) {
   std::vector<unsigned char> bytes;

@@ -164,7 +164,7 @@ json dataset_section(const ReportSettings& s, const DatasetResult& d, std::strin
     const auto curves = summarize_mprt(mprt, d.records.methods, bo);
     sanity = {{"layers", mprt.layers}, {"mprt", mprt_json(mprt.layers, curves)}};
     if (!figures_dir.empty() && s.figures)
-      write_png(figures_dir / ("mprt-" + d.name + ".png"), draw_mprt_figure(d.name, mprt.layers, curves));
+      write_curve_panels(figures_dir / ("mprt-" + d.name), mprt_figure(d.name, mprt.layers, curves, d.records.layer));
   }
   const json methods = aggregates_json(aggregates);
   json section = {{"n_train", d.n_train}, {"n_test", d.n_test}, {"n_explained", d.records.items.size()},

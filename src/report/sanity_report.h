@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "report/figures.h"
 #include "report/records.h"
 #include "report/stats.h"
 
@@ -33,18 +34,10 @@ std::vector<MprtSummary> summarize_mprt(const MprtValues& values, const std::vec
                                         const BootstrapOptions& opt);
 // {"<method>": [{"layer", "spearman": {"n", "mean", "ci95"}, "ssim": {...}}, ...]}; NaN -> null.
 nlohmann::json mprt_json(const std::vector<std::string>& layers, const std::vector<MprtSummary>& curves);
-// SSIM (or Spearman) against the step, "original" (1 by definition) first.
-cv::Mat draw_mprt_figure(const std::string& dataset, const std::vector<std::string>& layers,
-                         const std::vector<MprtSummary>& curves, bool spearman = false);
-
-struct CurveSeries {
-  std::string label;            // the method
-  std::vector<Summary> points;  // one per step (NaN means are left out of the line)
-};
-
-// `steps` label the x axis, left to right (e.g. "original", "classifier", "act4", ...);
-// y runs from min(0, lowest CI bound) to 1. CV_8UC3 BGR.
-cv::Mat draw_curve_figure(const std::string& title, const std::string& y_label, const std::vector<std::string>& steps,
-                          const std::vector<CurveSeries>& series);
+// The figure of Adebayo et al. 2018 as small multiples: per method, the SSIM to the original
+// map against the cascade step ("original", where it is 1 by definition, first), with the CI
+// band; a dashed line at the target layer (the layer the maps are computed at).
+CurvePanels mprt_figure(const std::string& dataset, const std::vector<std::string>& layers,
+                        const std::vector<MprtSummary>& curves, const std::string& target_layer);
 
 }  // namespace entcam

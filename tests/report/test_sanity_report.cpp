@@ -1,9 +1,16 @@
 // The MPRT curve in records and reports: curves survive the records' JSON (NaN as null),
-// report.json's sanity.mprt.<method> has docs/spec.md §3's shape, and the figure is drawn.
+// report.json's sanity.mprt.<method> has docs/spec.md §3's shape, and the figure has a panel
+// per method in PNG, PDF and SVG.
 #include <gtest/gtest.h>
 
-#include <cmath>
+#include <unistd.h>
 
+#include <cmath>
+#include <filesystem>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "core/fs.h"
 #include "report/records.h"
 #include "report/sanity_report.h"
 
@@ -58,13 +65,52 @@ TEST(SanityReport, MprtJsonHasOneEntryPerLayerWithSummaries) {
   EXPECT_EQ(j["grad_cam"][1]["spearman"]["n"], 0);  // both undefined
   EXPECT_TRUE(j["grad_cam"][1]["spearman"]["mean"].is_null());
   EXPECT_DOUBLE_EQ(j["eigen_cam"][1]["spearman"]["mean"].get<double>(), 0.2);
-  const cv::Mat fig = draw_mprt_figure("d", v.layers, curves);
-  EXPECT_EQ(fig.type(), CV_8UC3);
-  EXPECT_GT(fig.cols, 400);
   // No sanity checks: no curves.
   ExplainRecords none = r;
   none.mprt_layers.clear();
   EXPECT_TRUE(mprt_values(none).layers.empty());
+}
+
+// Pixels of the mean lines' colour (the bar charts' blue, BGR 204,150,92, within antialiasing).
+int line_pixels(const cv::Mat& bgr) {
+  cv::Mat hit;
+  cv::inRange(bgr, cv::Scalar(194, 140, 82), cv::Scalar(214, 160, 102), hit);
+  return cv::countNonZero(hit);
+}
+
+TEST(SanityReport, MprtFigureHasAPanelPerMethodFourToARowInThreeFormats) {
+  const ExplainRecords r = two_images();
+  const MprtValues v = mprt_values(r);
+  const auto two = summarize_mprt(v, r.methods, BootstrapOptions{});
+  const CurvePanels figure = mprt_figure("d", v.layers, two, "features");
+  EXPECT_EQ(figure.steps, (std::vector<std::string>{"original", "classifier", "features"}));
+  ASSERT_EQ(figure.series.size(), 2u);
+  EXPECT_EQ(figure.series[0].label, "grad_cam");
+  ASSERT_EQ(figure.series[0].points.size(), 3u);
+  EXPECT_EQ(figure.series[0].points[0].mean, 1.0);  // the original map against itself
+  EXPECT_DOUBLE_EQ(figure.series[0].points[1].mean, 0.5);  // images 0.25 and 0.75 after the classifier
+  EXPECT_EQ(figure.marked, "features");
+  const cv::Mat fig = draw_curve_panels(figure);
+  ASSERT_EQ(fig.type(), CV_8UC3);
+  EXPECT_GT(line_pixels(fig), 1000);
+  // Five methods: four panels in the first row, one in the second.
+  std::vector<MprtSummary> five = two;
+  for (const char* m : {"a", "b", "c"}) five.push_back({m, two[0].spearman, two[0].ssim});
+  const cv::Mat wide = draw_curve_panels(mprt_figure("d", v.layers, five, "features"));
+  EXPECT_GT(wide.cols, fig.cols * 3 / 2);
+  EXPECT_GT(wide.rows, fig.rows * 3 / 2);
+  // A method without values draws no line (two methods' lines: over 2000 pixels).
+  std::vector<MprtSummary> empty{{"grad_cam", {}, {}}};
+  EXPECT_LT(line_pixels(draw_curve_panels(mprt_figure("d", v.layers, empty, "features"))), 40);  // the "original" point only
+
+  const auto dir = std::filesystem::temp_directory_path() / ("entcam-mprt-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  write_curve_panels(dir / "mprt-d", figure);
+  const cv::Mat png = cv::imread((dir / "mprt-d.png").string());
+  EXPECT_EQ(png.size(), fig.size());
+  EXPECT_EQ(read_file(dir / "mprt-d.pdf").rfind("%PDF-", 0), 0u);
+  EXPECT_NE(read_file(dir / "mprt-d.svg").find("<svg"), std::string::npos);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
