@@ -35,17 +35,24 @@ void set_colour(cairo_t* cr, const Rgb& c, double alpha = 1.0) { cairo_set_sourc
 
 enum class Align { left, centre, right };
 
-// Text with its top-left (or top-centre / top-right) at (x, y); ellipsised past max_width.
-// Returns the height of the laid-out text.
-double draw_text(cairo_t* cr, const std::string& text, double x, double y, double size, const Rgb& colour,
-                 bool bold = false, double max_width = 0, Align align = Align::left) {
+// `text` set in the figures' font at `size` points (bold or not) for `cr`; the caller unrefs it.
+PangoLayout* text_layout(cairo_t* cr, const std::string& text, double size, bool bold) {
   PangoLayout* layout = pango_cairo_create_layout(cr);
   PangoFontDescription* font = pango_font_description_new();
   pango_font_description_set_family(font, kFontFamily);
   pango_font_description_set_weight(font, bold ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL);
   pango_font_description_set_absolute_size(font, size * PANGO_SCALE);
   pango_layout_set_font_description(layout, font);
+  pango_font_description_free(font);
   pango_layout_set_text(layout, text.c_str(), -1);
+  return layout;
+}
+
+// Text with its top-left (or top-centre / top-right) at (x, y); ellipsised past max_width.
+// Returns the height of the laid-out text.
+double draw_text(cairo_t* cr, const std::string& text, double x, double y, double size, const Rgb& colour,
+                 bool bold = false, double max_width = 0, Align align = Align::left) {
+  PangoLayout* layout = text_layout(cr, text, size, bold);
   if (max_width > 0) {
     pango_layout_set_width(layout, int(max_width * PANGO_SCALE));
     pango_layout_set_ellipsize(layout, PANGO_ELLIPSIZE_END);
@@ -56,24 +63,17 @@ double draw_text(cairo_t* cr, const std::string& text, double x, double y, doubl
   set_colour(cr, colour);
   cairo_move_to(cr, x + dx, y);
   pango_cairo_show_layout(cr, layout);
-  pango_font_description_free(font);
   g_object_unref(layout);
   return h;
 }
 
-// The width of `text` as draw_text would set it.
+// The width of `text` as draw_text sets it (regular weight).
 double text_width(const std::string& text, double size) {
   cairo_surface_t* s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, 1, 1);
   cairo_t* cr = cairo_create(s);
-  PangoLayout* layout = pango_cairo_create_layout(cr);
-  PangoFontDescription* font = pango_font_description_new();
-  pango_font_description_set_family(font, kFontFamily);
-  pango_font_description_set_absolute_size(font, size * PANGO_SCALE);
-  pango_layout_set_font_description(layout, font);
-  pango_layout_set_text(layout, text.c_str(), -1);
+  PangoLayout* layout = text_layout(cr, text, size, false);
   int w = 0, h = 0;
   pango_layout_get_pixel_size(layout, &w, &h);
-  pango_font_description_free(font);
   g_object_unref(layout);
   cairo_destroy(cr);
   cairo_surface_destroy(s);
@@ -398,10 +398,10 @@ Drawing curve_panels_drawing(const CurvePanels& figure) {
       return x0 + (steps.size() <= 1 ? panel_w / 2 : double(i) * panel_w / double(steps.size() - 1));
     };
     auto y_of = [&](double y0, double v) { return y0 + (1.0 - std::clamp(v, lo, 1.0)) / (1.0 - lo) * panel_h; };
-    auto trace = [&](double x0, double y0, const std::vector<Summary>& pts, double Summary::*field) {
+    auto trace_means = [&](double x0, double y0, const std::vector<Summary>& pts) {  // NaN breaks the line
       bool open = false;
       for (size_t i = 0; i < pts.size() && i < steps.size(); ++i) {
-        const double v = pts[i].*field;
+        const double v = pts[i].mean;
         if (!std::isfinite(v)) {
           open = false;
           continue;
@@ -462,7 +462,7 @@ Drawing curve_panels_drawing(const CurvePanels& figure) {
       set_colour(cr, kMuted, 0.25);
       for (size_t o = 0; o < n; ++o)
         if (o != k) {
-          trace(x0, y0, series[o].points, &Summary::mean);
+          trace_means(x0, y0, series[o].points);
           cairo_stroke(cr);
         }
       for (size_t i = 0; i + 1 < pts.size() && i + 1 < steps.size(); ++i) {
@@ -480,7 +480,7 @@ Drawing curve_panels_drawing(const CurvePanels& figure) {
       set_colour(cr, kBar);
       cairo_set_line_width(cr, 1.8);
       cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
-      trace(x0, y0, pts, &Summary::mean);
+      trace_means(x0, y0, pts);
       cairo_stroke(cr);
       for (size_t i = 0; i < pts.size() && i < steps.size(); ++i)
         if (std::isfinite(pts[i].mean)) {
