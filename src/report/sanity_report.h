@@ -1,11 +1,10 @@
 #pragma once
 // The MPRT curve in reports (docs/spec.md §3 "Sanity checks"): per method and cascade step, n, mean and
 // CI of the similarity to the original map, for report.json (`sanity.mprt.<method>`) and for
-// the figure of Adebayo et al. 2018 (similarity against the randomised layer, one line per
+// the figure of Adebayo et al. 2018 (similarity against the randomised layer, a panel per
 // method with its 95% CI band).
 #include <map>
 #include <nlohmann/json.hpp>
-#include <opencv2/core.hpp>
 #include <string>
 #include <vector>
 
