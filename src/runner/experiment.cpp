@@ -271,7 +271,8 @@ nlohmann::json train_stage_key(const ExperimentSettings& s, const DatasetSetting
           {"seed", s.seed},
           {"model", {{"arch", s.model.arch}, {"options", s.model.options}}},
           {"pretrained", s.pretrained},
-          {"train", s.train}};
+          {"train", s.train},
+          {"training_numerics", kTrainingNumerics}};
   if (!s.pretrained_sha256.empty()) key["pretrained_sha256"] = s.pretrained_sha256;
   return key;
 }
@@ -279,6 +280,7 @@ nlohmann::json train_stage_key(const ExperimentSettings& s, const DatasetSetting
 nlohmann::json explain_stage_key(const ExperimentSettings& s, const DatasetSettings& d) {
   nlohmann::json key = train_stage_key(s, d);
   key["records_format"] = kRecordsFormat;
+  key["explain_numerics"] = kExplainNumerics;
   key["explain_images"] = d.explain_images;
   key["cam"] = {{"methods", s.methods}, {"layer", s.layer}, {"label", s.explain_label},
                 {"entropy", s.entropy.to_string()}, {"score_cam", s.score_cam_variant}};

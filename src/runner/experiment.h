@@ -82,9 +82,18 @@ struct SweepPoint {
 // fastest); a config without a sweep has the one empty point.
 std::vector<SweepPoint> sweep_points(const Config& config);
 
+// Versions of what each stage computes from its settings. The stage keys include them, so a
+// cache written by an entcam whose training (or CAM/metric) arithmetic differed is not
+// reused by this one. Bump kTrainingNumerics when a change moves the weights a training run
+// ends with (loader, augmentation, model initialisation, optimiser, schedule); bump
+// kExplainNumerics when it moves the maps or metrics the explain stage records. A pure
+// speed-up that changes only float rounding needs no bump.
+constexpr int kTrainingNumerics = 1;
+constexpr int kExplainNumerics = 1;
+
 // Canonical JSON of the parts of the settings each stage depends on; hashing it keys the
 // stage's cache folder, so a rerun skips finished stages and a change redoes only what
-// depends on it.
+// depends on it (or on the numerics versions above).
 nlohmann::json train_stage_key(const ExperimentSettings& s, const DatasetSettings& d);
 nlohmann::json explain_stage_key(const ExperimentSettings& s, const DatasetSettings& d);
 

@@ -92,6 +92,21 @@ TEST(Issue13Runner, Case07_NumbersAreDecimalAndTheStageKeyHoldsTheValueUsed) {
   EXPECT_EQ(experiment_settings(load_text(dir, std::string(kMinimal) + "seed: -0\n")).seed, 0u);
 }
 
+// A cache written by an entcam whose training or explain arithmetic differed must not be
+// reused: the versions are part of the hashed keys, and the explain key holds the training one.
+TEST(StageKeys, CarryTheNumericsVersionsOfTheirStages) {
+  test::TempDir dir;
+  const ExperimentSettings s = experiment_settings(load_text(dir, kMinimal));
+  const nlohmann::json train = train_stage_key(s, s.datasets[0]), explain = explain_stage_key(s, s.datasets[0]);
+  EXPECT_EQ(train["training_numerics"], kTrainingNumerics);
+  EXPECT_FALSE(train.contains("explain_numerics"));  // a CAM change keeps the trained model
+  EXPECT_EQ(explain["training_numerics"], kTrainingNumerics);
+  EXPECT_EQ(explain["explain_numerics"], kExplainNumerics);
+  nlohmann::json older = train;
+  older["training_numerics"] = kTrainingNumerics - 1;
+  EXPECT_NE(config_hash(older), config_hash(train));
+}
+
 TEST(Issue13Runner, Case07_BadScalarsNameTheFileAndKey) {
   test::TempDir dir;
   const std::string f = (dir / "exp.yaml").string();
