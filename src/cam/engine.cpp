@@ -1,5 +1,6 @@
 #include "cam/engine.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "core/error.h"
@@ -88,6 +89,9 @@ std::map<std::string, MethodMaps> run_methods(const LayerCapture& cap, const std
 // Warnings about settings whose maps carry no spatial information (docs/spec.md §2 note).
 std::vector<std::string> setting_warnings(const LayerCapture& cap, const std::vector<const CamMethod*>& methods) {
   std::vector<std::string> out;
+  // Score-CAM, Ablation-CAM, Eigen-CAM and Feature-Entropy-CAM never read G: a constant G
+  // says nothing about their maps.
+  if (std::none_of(methods.begin(), methods.end(), [](const CamMethod* m) { return m->uses_gradients; })) return out;
   auto flat = cap.G.flatten(2);
   const bool constant_g = (std::get<0>(flat.max(2)) - std::get<0>(flat.min(2))).abs().max().item<float>() == 0.0f;
   if (constant_g && cap.G.size(2) * cap.G.size(3) > 1) {

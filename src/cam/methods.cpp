@@ -82,18 +82,18 @@ torch::Tensor feature_entropy_cam(const CamInputs& in) {
 
 const std::vector<CamMethod>& cam_methods() {
   static const std::vector<CamMethod> methods = {
-      {"grad_cam", grad_cam, true},  // Selvaraju et al. 2017
-      {"hires_cam", hires_cam, true},  // Draelos & Carin 2020
-      {"respond_cam", activation_weighted_gradient, true},  // Zhao et al. 2018
-      {"xgrad_cam", activation_weighted_gradient, true},  // Fu et al. 2020
-      {"grad_cam_pp", grad_cam_pp, true},  // Chattopadhay et al. 2018
-      {"layer_cam", layer_cam, true},  // Jiang et al. 2021
-      {"eigen_cam", eigen_cam, true},  // Muhammad et al. 2020
-      {"eigen_grad_cam", eigen_grad_cam, true},  // pytorch-grad-cam
-      {"grad_entropy_cam", grad_entropy_cam, true},  // Boketsu-Boulu & Rouhafzay 2024, Eq. 3-4
-      {"feature_entropy_cam", feature_entropy_cam, true},  // Boketsu-Boulu & Rouhafzay 2024, Eq. 5
-      {"score_cam", score_cam, false},  // Wang et al. 2020
-      {"ablation_cam", ablation_cam, false},  // Desai & Ramaswamy 2020
+      {"grad_cam", grad_cam, true, true},  // Selvaraju et al. 2017
+      {"hires_cam", hires_cam, true, true},  // Draelos & Carin 2020
+      {"respond_cam", activation_weighted_gradient, true, true},  // Zhao et al. 2018
+      {"xgrad_cam", activation_weighted_gradient, true, true},  // Fu et al. 2020
+      {"grad_cam_pp", grad_cam_pp, true, true},  // Chattopadhay et al. 2018
+      {"layer_cam", layer_cam, true, true},  // Jiang et al. 2021
+      {"eigen_cam", eigen_cam, true, false},  // Muhammad et al. 2020
+      {"eigen_grad_cam", eigen_grad_cam, true, true},  // pytorch-grad-cam
+      {"grad_entropy_cam", grad_entropy_cam, true, true},  // Boketsu-Boulu & Rouhafzay 2024, Eq. 3-4
+      {"feature_entropy_cam", feature_entropy_cam, true, false},  // Boketsu-Boulu & Rouhafzay 2024, Eq. 5
+      {"score_cam", score_cam, false, false},  // Wang et al. 2020
+      {"ablation_cam", ablation_cam, false, false},  // Desai & Ramaswamy 2020
   };
   return methods;
 }

@@ -36,7 +36,8 @@ using CamFunction = torch::Tensor (*)(const CamInputs&);
 struct CamMethod {
   const char* id;
   CamFunction map;
-  bool one_pass;  // false: runs extra forward passes (score_cam, ablation_cam)
+  bool one_pass;        // false: runs extra forward passes (score_cam, ablation_cam)
+  bool uses_gradients;  // reads G (setting_warnings: a constant G matters only to these)
 };
 
 // Every method, in the order reports list them.

@@ -157,6 +157,37 @@ TEST(CamEngine, OneForwardOneBackwardForAllGradientMethods) {
   EXPECT_EQ(model.head_calls, 1 + 2 * (1 + 3));  // K = 256
 }
 
+// uses_gradients is what setting_warnings trusts: a method flagged false must give the same
+// maps whatever G is, and one flagged true must change with G.
+TEST(CamEngine, UsesGradientsFlagsExactlyTheMethodsThatReadG) {
+  auto model = mini();
+  auto x = test::load_npy_tensor(fixture("mini_input.npy"));
+  // Positive A and G give every method a map that is not all zero; G rounded to a few levels, so
+  // that each channel has its own histogram (a tie-free G looks uniform to the unique estimator).
+  auto cap = capture_layer(*model, x, "conv4");
+  torch::manual_seed(3);
+  cap.A = cap.A.abs() + 0.01;
+  cap.G = torch::round(torch::rand_like(cap.G) * 4) + 1;
+  LayerCapture other = cap;
+  other.G = torch::round(torch::rand_like(cap.G) * 4) + 1;
+  CamOptions o;
+  o.batch_size = 128;
+  std::vector<const CamMethod*> all;
+  for (const auto& m : cam_methods()) all.push_back(&m);
+  auto with_g = run_methods(cap, all, o, model.get()), with_other_g = run_methods(other, all, o, model.get());
+  std::vector<std::string> without_g;
+  for (const auto& m : cam_methods()) {
+    const bool same = torch::equal(with_g.at(m.id).maps, with_other_g.at(m.id).maps);
+    EXPECT_EQ(same, !m.uses_gradients) << m.id;
+    if (!m.uses_gradients) without_g.push_back(m.id);
+  }
+  EXPECT_EQ(without_g, (std::vector<std::string>{"eigen_cam", "feature_entropy_cam", "score_cam", "ablation_cam"}));
+  // a constant G (global-average-pool head at act4) is worth a warning only to methods that read it
+  auto act4 = capture_layer(*model, x, "act4");
+  EXPECT_TRUE(setting_warnings(act4, parse_method_list("score_cam,eigen_cam")).empty());
+  ASSERT_EQ(setting_warnings(act4, parse_method_list("score_cam,grad_cam")).size(), 1u);
+}
+
 TEST(CamEngine, MatchesPytorchGradCamOnTheSameModel) {
   // References: tests/fixtures/make_fixtures.py (pytorch-grad-cam's formulas on hooked A, G).
   auto model = mini();
