@@ -37,6 +37,10 @@ RunResult run_experiment(const std::filesystem::path& experiment_file, const Run
 // unsharded run would have written it.
 nlohmann::json merge_shards(const std::vector<std::filesystem::path>& shard_dirs, const std::filesystem::path& out_dir);
 
+// report.json's "environment": entcam, git, LibTorch, device, threads, the CPU's model, and
+// the variables set that choose kernels and so float rounding (OPENBLAS_CORETYPE, ...).
+nlohmann::json run_environment(const std::string& device);
+
 // The configs/ defaults entcam loads before an experiment file (found beside the binary's
 // repository or the working directory).
 std::filesystem::path default_config_file();

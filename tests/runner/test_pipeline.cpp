@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "core/error.h"
 #include "core/fs.h"
@@ -177,4 +178,22 @@ TEST(Pipeline, WritesFiguresInThreeFormatsAndReportHtmlWithAThumbnailPerImage) {
   }
   EXPECT_NE(std::find(page["figures"].begin(), page["figures"].end(), "figures/grid-fashion-scenes.png"),
             page["figures"].end());
+}
+
+// The same binary and seed round differently under another OpenBLAS kernel set, so report.json
+// records the CPU and the kernel-choosing variables that are set (and only those).
+TEST(Pipeline, EnvironmentRecordsTheCpuAndTheKernelChoosingVariablesThatAreSet) {
+  const char* old = std::getenv("OPENBLAS_CORETYPE");
+  const std::string saved = old ? old : "";
+  ::setenv("OPENBLAS_CORETYPE", "Haswell", 1);
+  json env = run_environment("cpu");
+  EXPECT_EQ(env["numerics_variables"]["OPENBLAS_CORETYPE"], "Haswell");
+  EXPECT_EQ(env["device"], "cpu");
+  const std::string cpu = env["cpu"].get<std::string>();
+  EXPECT_NE(cpu, "unknown");  // /proc/cpuinfo has a model name on x86-64 Linux
+  EXPECT_NE(cpu.find("(family "), std::string::npos) << cpu;
+  ::unsetenv("OPENBLAS_CORETYPE");
+  EXPECT_FALSE(run_environment("cpu")["numerics_variables"].contains("OPENBLAS_CORETYPE"));
+  EXPECT_TRUE(run_environment("merged")["numerics_variables"].is_object());
+  if (old) ::setenv("OPENBLAS_CORETYPE", saved.c_str(), 1);
 }
