@@ -110,14 +110,11 @@ struct ShardSpec {
 // Variables that choose a library's kernels, and so its float rounding: the same binary and
 // seed train to different weights under another OPENBLAS_CORETYPE (measured: 93.56% against
 // 94.56% test accuracy for the quickstart on one machine). Only the ones set are recorded.
-const std::vector<std::string>& numerics_variables() {
-  static const std::vector<std::string> names = {
-      "OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "OPENBLAS_VERBOSE", "GOTO_NUM_THREADS", "OMP_NUM_THREADS",
-      "MKL_NUM_THREADS", "MKL_ENABLE_INSTRUCTIONS", "MKL_CBWR", "DNNL_MAX_CPU_ISA", "ONEDNN_MAX_CPU_ISA",
-      "DNNL_DEFAULT_FPMATH_MODE", "ONEDNN_DEFAULT_FPMATH_MODE", "ATEN_CPU_CAPABILITY", "CUBLAS_WORKSPACE_CONFIG",
-      "NVIDIA_TF32_OVERRIDE"};
-  return names;
-}
+constexpr const char* kNumericsVariables[] = {
+    "OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "OPENBLAS_VERBOSE", "GOTO_NUM_THREADS", "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS", "MKL_ENABLE_INSTRUCTIONS", "MKL_CBWR", "DNNL_MAX_CPU_ISA", "ONEDNN_MAX_CPU_ISA",
+    "DNNL_DEFAULT_FPMATH_MODE", "ONEDNN_DEFAULT_FPMATH_MODE", "ATEN_CPU_CAPABILITY", "CUBLAS_WORKSPACE_CONFIG",
+    "NVIDIA_TF32_OVERRIDE"};
 
 std::string cpu_model() {
   std::ifstream in("/proc/cpuinfo");
@@ -143,8 +140,8 @@ json run_environment(const std::string& device) {
   json env = {{"entcam", ENTCAM_VERSION}, {"git", git_describe()}, {"libtorch", TORCH_VERSION},
               {"device", device}, {"threads", torch::get_num_threads()}, {"cpu", cpu_model()}};
   json set = json::object();
-  for (const auto& name : numerics_variables())
-    if (const char* v = std::getenv(name.c_str())) set[name] = v;
+  for (const char* name : kNumericsVariables)
+    if (const char* v = std::getenv(name)) set[name] = v;
   env["numerics_variables"] = set;
   return env;
 }

@@ -183,8 +183,9 @@ TEST(Pipeline, WritesFiguresInThreeFormatsAndReportHtmlWithAThumbnailPerImage) {
 // The same binary and seed round differently under another OpenBLAS kernel set, so report.json
 // records the CPU and the kernel-choosing variables that are set (and only those).
 TEST(Pipeline, EnvironmentRecordsTheCpuAndTheKernelChoosingVariablesThatAreSet) {
-  const char* old = std::getenv("OPENBLAS_CORETYPE");
-  const std::string saved = old ? old : "";
+  const char* outer = std::getenv("OPENBLAS_CORETYPE");  // the caller's value, put back at the end
+  const bool had_outer = outer != nullptr;
+  const std::string saved = had_outer ? outer : "";
   ::setenv("OPENBLAS_CORETYPE", "Haswell", 1);
   json env = run_environment("cpu");
   EXPECT_EQ(env["numerics_variables"]["OPENBLAS_CORETYPE"], "Haswell");
@@ -195,5 +196,5 @@ TEST(Pipeline, EnvironmentRecordsTheCpuAndTheKernelChoosingVariablesThatAreSet) 
   ::unsetenv("OPENBLAS_CORETYPE");
   EXPECT_FALSE(run_environment("cpu")["numerics_variables"].contains("OPENBLAS_CORETYPE"));
   EXPECT_TRUE(run_environment("merged")["numerics_variables"].is_object());
-  if (old) ::setenv("OPENBLAS_CORETYPE", saved.c_str(), 1);
+  if (had_outer) ::setenv("OPENBLAS_CORETYPE", saved.c_str(), 1);
 }
